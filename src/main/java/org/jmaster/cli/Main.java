@@ -1,10 +1,249 @@
 package org.jmaster.cli;
 
-/** Entry point of the master command. */
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jmaster.conf.ConfigError;
+import org.jmaster.conf.ConfigException;
+import org.jmaster.conf.MainConfig;
+import org.jmaster.conf.ServiceEntry;
+import org.jmaster.conf.ServiceTable;
+import org.jmaster.log.MasterLog;
+import org.jmaster.log.Severity;
+import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.SyslogSocket;
+import org.jmaster.supervisor.Supervisor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code master} command: parses the command line, reads the configuration, takes the lock
+ * files, detaches (or not), and hands over to the {@link Supervisor}. Exit status 0 on success,
+ * 1 on any fatal error, 128 + signal after SIGTERM/SIGINT.
+ */
 public final class Main {
-    private Main() {}
+    private static final Logger log = LoggerFactory.getLogger("master");
+    /** Where the configuration lives when neither {@code -c} nor {@code MAIL_CONFIG} says. */
+    static final String DEFAULT_CONFIG_DIRECTORY = "/etc/jmaster";
+
+    private final Options opts;
+    private final Path configDir;
+    private final Map<String, String> compiledDefaults;
+
+    private Main(Options opts, Path configDir) {
+        this.opts = opts;
+        this.configDir = configDir;
+        this.compiledDefaults = Map.of(
+                "daemon_directory", home().resolve("services").toString(),
+                "mail_version", Version.VERSION);
+    }
 
     public static void main(String[] args) {
-        System.exit(0);
+        Options opts;
+        try {
+            opts = Options.parse(args);
+        } catch (Options.UsageException e) {
+            System.err.println("master: " + e.getMessage());
+            System.err.println(Options.USAGE);
+            System.exit(1);
+            return;
+        }
+        if (opts.help()) {
+            System.out.println(Options.USAGE);
+            System.out.println("Runs the services of $config_directory/master.cf; see docs/master.8.md.");
+            System.exit(0);
+        }
+        if (opts.version()) {
+            System.out.println("jmaster " + Version.VERSION);
+            System.exit(0);
+        }
+        String dir = opts.configDir().orElseGet(() -> {
+            String env = System.getenv("MAIL_CONFIG");
+            return env != null && !env.isEmpty() ? env : DEFAULT_CONFIG_DIRECTORY;
+        });
+        Path configDir = Path.of(dir).toAbsolutePath().normalize();
+        System.exit(new Main(opts, configDir).run());
     }
+
+    private int run() {
+        boolean verbose = opts.verbose() > 0 || System.getenv("MAIL_VERBOSE") != null;
+        MasterLog.setVerbose(verbose);
+        MainConfig main;
+        try {
+            main = MainConfig.load(configDir, compiledDefaults);
+        } catch (ConfigException e) {
+            if (opts.test()) {
+                return 1;
+            }
+            return fatal(e.errors());
+        }
+        Path pidFile = Path.of(main.get("queue_directory"), "pid", "master.pid");
+        if (opts.test()) {
+            return PidLock.isHeld(pidFile) ? 1 : 0;
+        }
+        if (opts.check()) {
+            return check(main);
+        }
+        ServiceTable table;
+        try {
+            table = ServiceTable.load(configDir, main);
+        } catch (ConfigException e) {
+            return fatal(e.errors());
+        }
+        if (Posix.geteuid() != 0) {
+            for (ServiceEntry e : table.services()) {
+                if (e.chroot()) {
+                    return fatal(List.of(new ConfigError(e.file(), e.line(),
+                            "service " + e.extName() + " wants chroot, which needs the superuser;"
+                                    + " set the chroot column to n or run as root")));
+                }
+            }
+        }
+        if (!opts.foreground() && opts.daemonPipe() < 0) {
+            if (PidLock.isHeld(pidFile)) {
+                return alreadyRunning(pidFile);
+            }
+            return Daemon.detach(opts);
+        }
+        return serve(main, table, verbose, pidFile);
+    }
+
+    private int serve(MainConfig main, ServiceTable table, boolean verbose, Path pidFile) {
+        Posix.umask(077);
+        Posix.ignoreSigpipe();
+        Posix.raiseNofileLimit();
+        for (ConfigError w : main.warnings()) {
+            log.warn("{}", w);
+        }
+        for (ConfigError w : table.warnings()) {
+            log.warn("{}", w);
+        }
+        if (Posix.geteuid() != 0) {
+            log.info("not running as root (uid {}): local sockets stay owned by that user and children run as it",
+                    Posix.geteuid());
+        }
+        Path queueDir = Path.of(main.get("queue_directory"));
+        Path dataDir = Path.of(main.get("data_directory"));
+        long pid = ProcessHandle.current().pid();
+        try {
+            Directories.prepare(queueDir, dataDir, main.get("mail_owner"));
+            PidLock.acquire(pidFile, pid);
+            PidLock.acquire(dataDir.resolve("master.lock"), pid);
+        } catch (PidLock.HeldException e) {
+            log.error(Severity.FATAL, "{}", e.getMessage());
+            return alreadyRunning(pidFile);
+        } catch (IOException e) {
+            log.error(Severity.FATAL, "{}", e.getMessage());
+            return 1;
+        }
+        configureLogging(main, verbose);
+        Supervisor supervisor = new Supervisor(new Supervisor.Config(opts.foreground(), verbose, Version.VERSION,
+                this::reloadFiles, () -> {
+                    try {
+                        configureLogging(MainConfig.load(configDir, compiledDefaults), verbose);
+                    } catch (ConfigException e) {
+                        // the reload itself already read this file successfully
+                    }
+                }));
+        try {
+            supervisor.start(main, table);
+        } catch (IOException | ConfigException e) {
+            log.error(Severity.FATAL, "{}", e.getMessage());
+            return 1;
+        }
+        opts.exitTime().ifPresent(supervisor::exitAfter);
+        log.info("daemon started -- version {}, configuration {}", Version.VERSION, configDir);
+        if (opts.daemonPipe() >= 0) {
+            Daemon.reportStarted(opts.daemonPipe());
+        }
+        return supervisor.run();
+    }
+
+    private Supervisor.Loaded reloadFiles() {
+        List<ConfigError> errors = new ArrayList<>();
+        MainConfig main = null;
+        ServiceTable table = null;
+        try {
+            main = MainConfig.load(configDir, compiledDefaults);
+            table = ServiceTable.load(configDir, main);
+        } catch (ConfigException e) {
+            errors.addAll(e.errors());
+        }
+        return new Supervisor.Loaded(main, table, errors);
+    }
+
+    private void configureLogging(MainConfig main, boolean verbose) {
+        MasterLog.Settings s = new MasterLog.Settings(main.get("syslog_name") + "/master", verbose,
+                opts.foreground(), main.get("maillog_file"), main.get("syslog_facility"), main.get("myhostname"));
+        for (String w : MasterLog.configure(s, SyslogSocket::open)) {
+            log.warn("{}", w);
+        }
+    }
+
+    private int check(MainConfig main) {
+        PrintStream out = System.out;
+        List<String> problems = new ArrayList<>();
+        main.warnings().forEach(w -> System.err.println("warning: " + w));
+        ServiceTable table = null;
+        try {
+            table = ServiceTable.load(configDir, main);
+        } catch (ConfigException e) {
+            e.errors().forEach(err -> problems.add(err.toString()));
+        }
+        try {
+            for (String p : new String[] {"default_process_limit", "tcp_windowsize"}) {
+                main.getInt(p);
+            }
+            for (String p : new String[] {"service_throttle_time", "service_throttle_max_time",
+                    "service_throttle_reset_time", "master_shutdown_grace_time"}) {
+                main.getTimeSeconds(p);
+            }
+        } catch (ConfigException e) {
+            e.errors().forEach(err -> problems.add(err.toString()));
+        }
+        if (table != null) {
+            table.warnings().forEach(w -> System.err.println("warning: " + w));
+            problems.addAll(CheckReport.print(out, main, table, opts.foreground(), opts.verbose() > 0));
+        }
+        out.flush();
+        for (String p : problems) {
+            System.err.println("error: " + p);
+        }
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    private int alreadyRunning(Path pidFile) {
+        long pid = PidLock.recordedPid(pidFile);
+        String who = pid > 0 ? " with pid " + pid : "";
+        log.error(Severity.FATAL, "the master is already running{} (lock {} is held)", who, pidFile);
+        return 1;
+    }
+
+    private static int fatal(List<ConfigError> errors) {
+        for (ConfigError e : errors) {
+            log.error(Severity.FATAL, "{}", e);
+        }
+        return 1;
+    }
+
+    /** The installation directory: {@code -Djmaster.home}, else the parent of the jar's directory. */
+    static Path home() {
+        String prop = System.getProperty("jmaster.home");
+        if (prop != null && !prop.isEmpty()) {
+            return Path.of(prop).toAbsolutePath().normalize();
+        }
+        try {
+            Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path dir = Files.isDirectory(jar) ? jar : jar.getParent();
+            return dir.getParent().toAbsolutePath().normalize();
+        } catch (URISyntaxException | RuntimeException e) {
+            return Path.of(".").toAbsolutePath().normalize();
+        }
+    }
+
 }

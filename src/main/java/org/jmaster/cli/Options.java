@@ -1,0 +1,117 @@
+package org.jmaster.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The master's command line: {@code master [-Ddtvw] [-c config_dir] [-e exit_time]} with Postfix's
+ * meaning, plus {@code --check}, {@code --help} and {@code --version}. Parsing stops at the first
+ * operand, which is an error, as with Postfix's {@code +} getopt.
+ *
+ * @param configDir  {@code -c}, empty when not given
+ * @param debugger   {@code -D}: run {@code debugger_command} on the master
+ * @param foreground {@code -d}: stay in the foreground, children get {@code -d}
+ * @param exitTime   {@code -e}: seconds after start-up at which the master exits, empty when not given
+ * @param test       {@code -t}: exit 0 when no master runs, 1 when one does
+ * @param verbose    number of {@code -v}
+ * @param waitInit   {@code -w}: wait for the daemon's initialisation (jmaster always does when detaching)
+ * @param check      {@code --check}: validate both files, print the table, exit
+ * @param daemonPipe internal: the detached daemon's start-up report descriptor (set by the launcher process)
+ */
+public record Options(Optional<String> configDir, boolean debugger, boolean foreground, Optional<Integer> exitTime,
+                      boolean test, int verbose, boolean waitInit, boolean check, boolean help, boolean version,
+                      int daemonPipe) {
+
+    /** A command line that cannot be obeyed; the message is printed with the usage line. */
+    public static final class UsageException extends Exception {
+        public UsageException(String message) {
+            super(message);
+        }
+    }
+
+    public static final String USAGE = "usage: master [-c config_dir] [-D (debug)] [-d (don't detach from terminal)]"
+            + " [-e exit_time] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help] [--version]";
+
+    /** Internal option naming the descriptor on which a detached daemon reports start-up. */
+    static final String DAEMON_PIPE = "--daemon-pipe";
+
+    public static Options parse(String[] args) throws UsageException {
+        Optional<String> configDir = Optional.empty();
+        boolean debugger = false, foreground = false, test = false, waitInit = false;
+        boolean check = false, help = false, version = false;
+        Optional<Integer> exitTime = Optional.empty();
+        int verbose = 0;
+        int daemonPipe = -1;
+        List<String> operands = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!operands.isEmpty() || !a.startsWith("-") || a.equals("-")) {
+                operands.add(a);
+                continue;
+            }
+            if (a.equals("--")) {
+                for (int j = i + 1; j < args.length; j++) {
+                    operands.add(args[j]);
+                }
+                break;
+            }
+            if (a.startsWith("--")) {
+                switch (a) {
+                    case "--check": check = true; break;
+                    case "--help": help = true; break;
+                    case "--version": version = true; break;
+                    case DAEMON_PIPE:
+                        daemonPipe = parseInt(a, value(args, ++i, a));
+                        break;
+                    default: throw new UsageException("unknown option: " + a);
+                }
+                continue;
+            }
+            for (int k = 1; k < a.length(); k++) {
+                char c = a.charAt(k);
+                switch (c) {
+                    case 'D': debugger = true; break;
+                    case 'd': foreground = true; break;
+                    case 't': test = true; break;
+                    case 'v': verbose++; break;
+                    case 'w': waitInit = true; break;
+                    case 'c':
+                    case 'e': {
+                        String v = k + 1 < a.length() ? a.substring(k + 1) : value(args, ++i, "-" + c);
+                        if (c == 'c') {
+                            configDir = Optional.of(v);
+                        } else {
+                            exitTime = Optional.of(parseInt("-e", v));
+                        }
+                        k = a.length();
+                        break;
+                    }
+                    default: throw new UsageException("invalid option -- '" + c + "'");
+                }
+            }
+        }
+        if (!operands.isEmpty()) {
+            throw new UsageException("unexpected argument: " + operands.get(0));
+        }
+        if (test && waitInit) {
+            throw new UsageException("the -t and -w options cannot be used together");
+        }
+        return new Options(configDir, debugger, foreground, exitTime, test, verbose, waitInit, check, help,
+                version, daemonPipe);
+    }
+
+    private static String value(String[] args, int i, String option) throws UsageException {
+        if (i >= args.length) {
+            throw new UsageException("option requires an argument -- '" + option + "'");
+        }
+        return args[i];
+    }
+
+    private static int parseInt(String option, String v) throws UsageException {
+        if (!v.matches("\\d{1,9}")) {
+            throw new UsageException(option + ": bad value: \"" + v + "\"");
+        }
+        return Integer.parseInt(v);
+    }
+}

@@ -1,0 +1,76 @@
+package org.jmaster.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.Posix;
+
+/**
+ * The master's lock files (protocol doc §5.2 steps 11–12): {@code $queue_directory/pid/master.pid}
+ * and {@code $data_directory/master.lock}, each holding the pid right-aligned in 32 columns plus a
+ * newline, each locked with {@code flock(LOCK_EX|LOCK_NB)} on a close-on-exec descriptor, so Postfix's
+ * own {@code master -t} and {@code flock(1)} see them. "Running" means "locked", never "file exists".
+ */
+final class PidLock {
+    /** The lock is held by another process. */
+    static final class HeldException extends Exception {
+        HeldException(String message) {
+            super(message);
+        }
+    }
+
+    private final int fd;
+
+    private PidLock(int fd) {
+        this.fd = fd;
+    }
+
+    /** Takes the lock and writes our pid; the descriptor stays open for the life of the process. */
+    static PidLock acquire(Path file, long pid) throws HeldException, NativeException {
+        int fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW, 0600);
+        if (!Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
+            Posix.closeQuietly(fd);
+            throw new HeldException("open lock file " + file + ": unable to set exclusive lock: "
+                    + Posix.strerror(Posix.EAGAIN));
+        }
+        byte[] line = String.format("%32d\n", pid).getBytes(StandardCharsets.US_ASCII);
+        Posix.pwrite(fd, line, 0);
+        return new PidLock(fd);
+    }
+
+    /** {@code -t}: true when another process holds the lock; a missing file means not running. */
+    static boolean isHeld(Path file) {
+        if (!Files.exists(file)) {
+            return false;
+        }
+        int fd;
+        try {
+            fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_NOFOLLOW, 0);
+        } catch (NativeException e) {
+            return true; // Postfix: any failure before the lock test is a non-zero exit
+        }
+        try {
+            if (!Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
+                return true;
+            }
+            Posix.flock(fd, Posix.LOCK_UN);
+            return false;
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /** The pid recorded in a lock file, or -1. */
+    static long recordedPid(Path file) {
+        try {
+            return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim());
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    int fd() {
+        return fd;
+    }
+}

@@ -1,0 +1,86 @@
+package org.jmaster.log;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where the master's log lines go, chosen from main.cf and the command line:
+ * {@code maillog_file} when set, else syslog on {@code /dev/log} when it answers, else standard error; with
+ * {@code -d} standard error is added. {@code -v} turns on debug lines.
+ */
+public final class MasterLog {
+    /** What the caller knows about the wanted destinations. */
+    public record Settings(String tag, boolean verbose, boolean foreground, String maillogFile,
+                           String syslogFacility, String hostname) {}
+
+    /** The local syslog socket. */
+    public static final String SYSLOG_SOCKET = "/dev/log";
+
+    private MasterLog() {}
+
+    /**
+     * Reconfigures logging. {@code syslogTransport} opens the datagram transport to a syslog socket
+     * path, or returns null when it cannot. Returns warnings to log once the new sinks are in place.
+     */
+    public static List<String> configure(Settings s, Function<String, SyslogTransport> syslogTransport) {
+        PostfixAppender appender = appender();
+        List<String> warnings = new ArrayList<>();
+        List<LogSink> sinks = new ArrayList<>();
+        boolean stderr = s.foreground();
+        String file = s.maillogFile();
+        if (file.equals("/dev/stderr")) {
+            stderr = true;
+        } else if (!file.isEmpty()) {
+            try {
+                sinks.add(new FileSink(file, s.hostname()));
+            } catch (IOException e) {
+                warnings.add("open maillog_file " + file + ": " + e.getMessage() + "; logging to stderr");
+                stderr = true;
+            }
+        } else {
+            int facility = SyslogSink.facilityCode(s.syslogFacility());
+            if (facility < 0) {
+                warnings.add("unknown syslog_facility \"" + s.syslogFacility() + "\", using mail");
+                facility = 2;
+            }
+            SyslogTransport t = syslogTransport.apply(SYSLOG_SOCKET);
+            if (t != null) {
+                sinks.add(new SyslogSink(t, facility));
+            } else {
+                stderr = true;
+            }
+        }
+        if (stderr) {
+            sinks.add(new StderrSink());
+        }
+        appender.setTag(s.tag());
+        appender.replaceSinks(sinks);
+        root().setLevel(s.verbose() ? Level.DEBUG : Level.INFO);
+        return warnings;
+    }
+
+    /** Sets only the tag, e.g. once main.cf's {@code syslog_name} is known. */
+    public static void setTag(String tag) {
+        appender().setTag(tag);
+    }
+
+    /** Sets only the verbosity. */
+    public static void setVerbose(boolean verbose) {
+        root().setLevel(verbose ? Level.DEBUG : Level.INFO);
+    }
+
+    private static Logger root() {
+        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
+        return ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    }
+
+    private static PostfixAppender appender() {
+        return (PostfixAppender) root().getAppender("postfix");
+    }
+}

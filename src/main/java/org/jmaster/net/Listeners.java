@@ -1,0 +1,77 @@
+package org.jmaster.net;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jmaster.conf.ServiceEntry;
+import org.jmaster.nativ.Posix;
+
+/**
+ * Opens a service's listening endpoints (protocol doc §1.3): inet sockets per address, unix and
+ * pass sockets (mode 0666) and unix-dgram sockets under {@code queue_directory}, and fifos (0622).
+ * Local endpoints are given to {@code mail_owner} when the master runs as root. The master never
+ * accepts on any of them.
+ */
+public final class Listeners {
+    /** Who owns local endpoints; null when not running as root. */
+    public record Owner(int uid, int gid) {}
+
+    private Listeners() {}
+
+    /** Opens every endpoint of {@code entry}; on failure closes what was opened and throws. */
+    public static List<Listener> open(ServiceEntry entry, List<InetAddress> addresses, int backlog,
+                                      int tcpWindowSize, Path queueDirectory, Owner owner) throws IOException {
+        List<Listener> out = new ArrayList<>();
+        try {
+            switch (entry.type()) {
+                case INET:
+                    for (InetAddress a : addresses) {
+                        int fd = Posix.inetListen(a, entry.inetPort(), backlog, tcpWindowSize);
+                        String host = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
+                        out.add(new Listener(fd, host + ":" + entry.inetPort()));
+                    }
+                    break;
+                case UNIX:
+                case PASS: {
+                    String path = queueDirectory.resolve(entry.name()).toString();
+                    out.add(new Listener(Posix.unixListen(path, backlog), entry.name()));
+                    chown(path, owner);
+                    break;
+                }
+                case UNIX_DGRAM: {
+                    String path = queueDirectory.resolve(entry.name()).toString();
+                    out.add(new Listener(Posix.unixDgramBind(path), entry.name()));
+                    chown(path, owner);
+                    break;
+                }
+                case FIFO: {
+                    String path = queueDirectory.resolve(entry.name()).toString();
+                    out.add(new Listener(Posix.fifoListen(path, 0622), entry.name()));
+                    chown(path, owner);
+                    break;
+                }
+                default:
+                    throw new AssertionError(entry.type());
+            }
+        } catch (IOException | RuntimeException e) {
+            close(out);
+            throw e;
+        }
+        return out;
+    }
+
+    private static void chown(String path, Owner owner) throws IOException {
+        if (owner != null) {
+            Posix.chown(path, owner.uid(), owner.gid());
+        }
+    }
+
+    public static void close(List<Listener> listeners) {
+        for (Listener l : listeners) {
+            Posix.closeQuietly(l.fd());
+        }
+    }
+}

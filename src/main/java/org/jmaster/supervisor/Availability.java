@@ -1,0 +1,88 @@
+package org.jmaster.supervisor;
+
+import org.jmaster.net.Listener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The availability policy (Postfix's {@code master_avail}): the one place that decides whether a
+ * service's listeners are watched. A service is watched only while it has no idle child, is under
+ * its process limit and is not throttled. Every state change (spawn, status frame, reap, throttle,
+ * reload) ends by calling {@link #listen}. A readable listener causes exactly one spawn; the new
+ * child counts as available, so the listener goes quiet until that child reports busy.
+ */
+final class Availability {
+    private static final Logger log = LoggerFactory.getLogger("master");
+    private static final long BUSY_WARN_INTERVAL_MS = 1000_000L;
+    private final Supervisor master;
+
+    Availability(Supervisor master) {
+        this.master = master;
+    }
+
+    /** Decides, and applies, whether the listeners of {@code s} are watched. */
+    void listen(Service s) {
+        boolean want;
+        if (s.removed || s.throttled || s.availProc > 0) {
+            want = false;
+        } else if (s.limitOk(s.totalProc)) {
+            want = true;
+        } else {
+            want = false;
+            long now = System.currentTimeMillis();
+            if (s.stressEligible() && s.busyWarnTime < now - BUSY_WARN_INTERVAL_MS) {
+                s.busyWarnTime = now;
+                log.warn("service \"{}\" ({}) has reached its process limit \"{}\": new clients may experience"
+                        + " noticeable delays", s.entry.extName(), s.entry.name(), s.maxProc());
+                log.warn("to avoid this condition, increase the process count in master.cf or reduce the service"
+                        + " time per client");
+                log.warn("see https://www.postfix.org/STRESS_README.html for examples of stress-adapting"
+                        + " configuration settings");
+            }
+        }
+        if (want == s.listening) {
+            return;
+        }
+        s.listening = want;
+        for (Listener l : s.listeners) {
+            if (want) {
+                master.loop.watchRead(l.fd(), (fd, rev) -> onListenerReady(s));
+            } else {
+                master.loop.unwatch(l.fd());
+            }
+        }
+    }
+
+    /** A listener became readable while watched: one spawn, with the stress decision of §4.3 first. */
+    private void onListenerReady(Service s) {
+        if (!s.listening) {
+            return;
+        }
+        if (s.stressEligible() && !s.limitOk(s.totalProc + 1)) {
+            long now = System.currentTimeMillis();
+            if (s.stressExpireTime < now) {
+                master.restartChannel(s);
+            }
+            s.stressExpireTime = now + BUSY_WARN_INTERVAL_MS;
+        }
+        master.spawner.spawn(s);
+    }
+
+    /** A child became idle (spawned, or reported AVAIL). */
+    void more(Service s, Child c) {
+        if (!c.avail) {
+            c.avail = true;
+            s.availProc++;
+        }
+        listen(s);
+    }
+
+    /** A child became busy (reported TAKEN) or went away while idle. */
+    void less(Service s, Child c) {
+        if (c.avail) {
+            c.avail = false;
+            s.availProc--;
+        }
+        listen(s);
+    }
+}

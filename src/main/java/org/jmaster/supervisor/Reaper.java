@@ -1,0 +1,85 @@
+package org.jmaster.supervisor;
+
+import org.jmaster.nativ.ExitStatus;
+import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Signals;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects children whose pidfd became readable (Postfix's {@code master_reap_child}): logs an
+ * abnormal end with Postfix's texts, throttles a service whose child died before completing any
+ * request, and removes the child from the books. jmaster also throttles a child that exits 0 within
+ * {@link #QUICK_EXIT_NANOS} of its start without ever taking a request from the current channel, so
+ * such a program cannot cause a hot respawn loop.
+ */
+final class Reaper {
+    private static final Logger log = LoggerFactory.getLogger("master");
+    static final long QUICK_EXIT_NANOS = 1_000_000_000L;
+    private final Supervisor master;
+    long exits;
+    long crashes;
+
+    Reaper(Supervisor master) {
+        this.master = master;
+    }
+
+    void reap(Child c) {
+        ExitStatus st;
+        try {
+            st = Posix.waitidPidfd(c.pidfd, true);
+        } catch (RuntimeException e) {
+            log.warn("waitid pid {}: {}", c.pid, e.getMessage());
+            return;
+        }
+        if (st.kind() == ExitStatus.Kind.NONE) {
+            return;
+        }
+        Service s = c.service;
+        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
+        if (st.kind() == ExitStatus.Kind.STOPPED) {
+            log.warn("process {} pid {} stopped by signal {}", path, c.pid, st.code());
+            return;
+        }
+        // frames the child sent just before it died still count (its last AVAIL, for instance)
+        if (!c.channel.isClosed()) {
+            master.statusEvents.drain(s, c.channel);
+        }
+        exits++;
+        boolean normal = st.kind() == ExitStatus.Kind.EXITED && st.code() == 0;
+        if (!normal) {
+            crashes++;
+            if (st.kind() == ExitStatus.Kind.EXITED) {
+                log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
+            } else if (!(s.removed && st.code() == Signals.SIGTERM) && !master.shuttingDown) {
+                log.warn("process {} pid {} killed by signal {}", path, c.pid, st.code());
+            }
+        }
+        boolean currentChannel = c.channel == s.channel && !s.removed && !master.shuttingDown;
+        if (currentChannel && !s.throttled && c.useCount == 0) {
+            if (!normal) {
+                master.throttler.throttle(s, path);
+            } else if (!c.everTaken && System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS) {
+                log.warn("process {} pid {} exited without taking a request", path, c.pid);
+                master.throttler.throttle(s, path);
+            }
+        }
+        delete(c);
+    }
+
+    /** Master_delete_child: forget {@code c} and let the policy decide again. */
+    private void delete(Child c) {
+        Service s = c.service;
+        master.loop.unwatch(c.pidfd);
+        Posix.closeQuietly(c.pidfd);
+        master.children.remove(c.pid);
+        s.children.remove(c.pid);
+        s.totalProc--;
+        if (c.avail) {
+            master.availability.less(s, c);
+        } else {
+            master.availability.listen(s);
+        }
+        master.childGone(s);
+    }
+}

@@ -1,0 +1,333 @@
+package org.jmaster.supervisor;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.jmaster.conf.ConfigError;
+import org.jmaster.conf.ConfigException;
+import org.jmaster.conf.MainConfig;
+import org.jmaster.conf.ServiceEntry;
+import org.jmaster.conf.ServiceKey;
+import org.jmaster.conf.ServiceTable;
+import org.jmaster.conf.ServiceType;
+import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Signals;
+import org.jmaster.net.AddressResolver;
+import org.jmaster.net.Listener;
+import org.jmaster.net.Listeners;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The resident master: owns the service table's run-time state, the event loop and the modules
+ * that act on it (availability, spawning, status, reaping, throttling, wakeups), and carries out
+ * start-up, reload on SIGHUP and shutdown on SIGTERM/SIGINT. Single-threaded: only the loop thread
+ * calls into it after {@link #start}.
+ */
+public final class Supervisor {
+    private static final Logger log = LoggerFactory.getLogger("master");
+
+    /** What the supervisor needs from the command line and its caller. */
+    public record Config(boolean foreground, boolean verbose, String version,
+                         Supplier<Loaded> reloader, Runnable afterReload) {}
+
+    /** A freshly read pair of files, or the errors that stopped reading them. */
+    public record Loaded(MainConfig main, ServiceTable table, List<ConfigError> errors) {
+        public static Loaded failed(ConfigException e) {
+            return new Loaded(null, null, e.errors());
+        }
+    }
+
+    final EventLoop loop = new EventLoop();
+    final boolean foreground;
+    final boolean verbose;
+    final Availability availability = new Availability(this);
+    final Spawner spawner = new Spawner(this);
+    final StatusEvents statusEvents = new StatusEvents(this);
+    final Reaper reaper = new Reaper(this);
+    final Throttler throttler = new Throttler(this);
+    final Wakeups wakeups = new Wakeups(this);
+    final Map<Integer, Child> children = new HashMap<>();
+    private final Map<ServiceKey, Service> services = new LinkedHashMap<>();
+    private final Config config;
+    MasterSettings settings;
+    ChildEnvironment environment;
+    int[] flowPipe;
+    private AddressResolver resolver;
+    private List<String> frozenInterfaces;
+    boolean shuttingDown;
+    private int exitStatus = -1;
+    long spawns;
+    long reloads;
+
+    public Supervisor(Config config) {
+        this.config = config;
+        this.foreground = config.foreground();
+        this.verbose = config.verbose();
+    }
+
+    /**
+     * Opens every listener and status channel of {@code table} and arms the first wakeups. Throws
+     * with the reason when a listener cannot be opened; nothing is left open then.
+     */
+    public void start(MainConfig main, ServiceTable table) throws IOException, ConfigException {
+        settings = MasterSettings.from(main);
+        environment = ChildEnvironment.startup(System.getenv(), settings);
+        frozenInterfaces = settings.inetInterfaces();
+        try {
+            resolver = AddressResolver.forProtocols(settings.inetProtocols());
+        } catch (AddressResolver.ResolveException e) {
+            throw new IOException(e.getMessage());
+        }
+        flowPipe = Posix.pipe2(true);
+        List<Service> started = new ArrayList<>();
+        try {
+            for (ServiceEntry e : table.services()) {
+                started.add(open(e));
+            }
+        } catch (IOException e) {
+            for (Service s : started) {
+                Listeners.close(s.listeners);
+                s.channel.close();
+            }
+            throw e;
+        }
+        for (Service s : started) {
+            services.put(s.entry.key(), s);
+            activate(s);
+        }
+        new SignalRelay(loop, new SignalRelay.Listener() {
+            @Override
+            public void reload() {
+                Supervisor.this.reload();
+            }
+
+            @Override
+            public void terminate(int signal) {
+                Supervisor.this.terminate(signal);
+            }
+        });
+    }
+
+    /** Arms {@code -e}: exit after {@code seconds}, leaving children to notice on their own. */
+    public void exitAfter(int seconds) {
+        loop.schedule(seconds * 1000L, () -> {
+            log.info("master exit time has arrived");
+            exitStatus = 0;
+            loop.stop();
+        });
+    }
+
+    /** Runs the loop until shutdown; returns the exit status (128 + signal after SIGTERM/SIGINT). */
+    public int run() {
+        loop.run();
+        return exitStatus;
+    }
+
+    private Service open(ServiceEntry e) throws IOException {
+        List<InetAddress> addresses = List.of();
+        boolean localOnly = true;
+        if (e.type() == ServiceType.INET) {
+            try {
+                addresses = e.inetHost() != null ? resolver.host(e.inetHost()) : resolver.interfaces(frozenInterfaces);
+            } catch (AddressResolver.ResolveException ex) {
+                throw new IOException(e.file() + ", line " + e.line() + ": " + ex.getMessage());
+            }
+            localOnly = AddressResolver.allLoopback(addresses);
+        } else if (e.type() == ServiceType.PASS) {
+            localOnly = false;
+        }
+        int backlog = Math.max(e.maxProc(), settings.defaultProcessLimit());
+        List<Listener> listeners;
+        try {
+            listeners = Listeners.open(e, addresses, backlog, settings.tcpWindowSize(),
+                    settings.queueDirectory(), owner());
+        } catch (IOException ex) {
+            throw new IOException("service " + e.extName() + "(" + e.name() + "): " + ex.getMessage(), ex);
+        }
+        Service s = new Service(e, listeners, addresses, localOnly);
+        s.channel = StatusChannel.open();
+        return s;
+    }
+
+    private Listeners.Owner owner() {
+        if (Posix.geteuid() != 0) {
+            return null;
+        }
+        return Posix.getpwnam(settings.mailOwner()).map(p -> new Listeners.Owner(p.uid(), p.gid())).orElse(null);
+    }
+
+    /** master_start_service after the listeners exist: status channel, wakeups, listen policy. */
+    private void activate(Service s) {
+        statusEvents.watch(s, s.channel);
+        s.conditionalWakeupPending = s.entry.conditionalWakeup();
+        wakeups.start(s);
+        availability.listen(s);
+        log.debug("service {}: started, {} listener(s) {}", s.label(), s.listeners.size(),
+                s.listeners.stream().map(Listener::endpoint).toList());
+    }
+
+    /**
+     * Master_restart_service: a new status channel, so the current children leave when idle while
+     * the listeners stay open; wakeups start again.
+     */
+    void restartChannel(Service s) {
+        wakeups.cancel(s);
+        loop.unwatch(s.channel.masterFd);
+        s.channel.close();
+        s.channel = StatusChannel.open();
+        statusEvents.watch(s, s.channel);
+        wakeups.start(s);
+        availability.listen(s);
+    }
+
+    /** SIGHUP: re-read both files; keep the running table when either is broken. */
+    void reload() {
+        if (shuttingDown) {
+            return;
+        }
+        log.info("reload -- version {}, configuration {}", config.version(), settings.configDirectory());
+        Loaded loaded = config.reloader().get();
+        if (!loaded.errors().isEmpty()) {
+            for (ConfigError err : loaded.errors()) {
+                log.warn("{}", err);
+            }
+            log.warn("reload failed: {} error(s); still running the previous configuration", loaded.errors().size());
+            return;
+        }
+        MasterSettings fresh;
+        try {
+            fresh = MasterSettings.from(loaded.main());
+        } catch (ConfigException e) {
+            e.errors().forEach(err -> log.warn("{}", err));
+            log.warn("reload failed; still running the previous configuration");
+            return;
+        }
+        reloads++;
+        settings = keepFrozen(settings, fresh);
+        environment = environment.refreshed(settings);
+        for (Service s : services.values()) {
+            s.removed = true; // Postfix's MASTER_FLAG_MARK
+        }
+        Map<ServiceKey, Service> next = new LinkedHashMap<>();
+        for (ServiceEntry e : loaded.table().services()) {
+            Service s = services.get(e.key());
+            if (s != null) {
+                s.removed = false;
+                if (e.type() == ServiceType.INET && e.inetHost() == null
+                        && !Objects.equals(fresh.inetInterfaces(), frozenInterfaces)) {
+                    log.warn("service {}: ignoring inet_interfaces change", e.extName());
+                    log.warn("to change inet_interfaces, stop and start Postfix");
+                }
+                s.entry = e;
+                s.conditionalWakeupPending = e.conditionalWakeup();
+                restartChannel(s);
+                next.put(e.key(), s);
+            } else {
+                try {
+                    Service n = open(e);
+                    next.put(e.key(), n);
+                    activate(n);
+                } catch (IOException ex) {
+                    log.warn("{}: not started: {}", e.extName(), ex.getMessage());
+                }
+            }
+        }
+        for (Service s : services.values()) {
+            if (s.removed) {
+                stop(s);
+            }
+        }
+        services.clear();
+        services.putAll(next);
+        config.afterReload().run();
+    }
+
+    /** Logs and undoes changes of the parameters that only a restart may change. */
+    private static MasterSettings keepFrozen(MasterSettings old, MasterSettings fresh) {
+        warnFrozen("config_directory", old.configDirectory().toString(), fresh.configDirectory().toString());
+        warnFrozen("queue_directory", old.queueDirectory().toString(), fresh.queueDirectory().toString());
+        warnFrozen("inet_protocols", String.join(" ", old.inetProtocols()), String.join(" ", fresh.inetProtocols()));
+        return new MasterSettings(old.configDirectory(), old.queueDirectory(), fresh.daemonDirectory(),
+                fresh.defaultProcessLimit(), fresh.throttleSeconds(), fresh.throttleMaxSeconds(),
+                fresh.throttleResetSeconds(), fresh.shutdownGraceSeconds(), fresh.inetInterfaces(),
+                old.inetProtocols(), fresh.tcpWindowSize(), fresh.mailOwner(), fresh.syslogName(),
+                fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment());
+    }
+
+    private static void warnFrozen(String name, String old, String fresh) {
+        if (!old.equals(fresh)) {
+            log.warn("ignoring {} parameter value change", name);
+            log.warn("old value: \"{}\", new value: \"{}\"", old, fresh);
+            log.warn("to change {}, stop and start Postfix", name);
+        }
+    }
+
+    /** Master_stop_service without blocking: listeners closed now, children told to go and reaped later. */
+    private void stop(Service s) {
+        s.removed = true;
+        wakeups.cancel(s);
+        if (s.throttle.timer != null) {
+            s.throttle.timer.cancel();
+        }
+        availability.listen(s);
+        loop.unwatch(s.channel.masterFd);
+        s.channel.close();
+        for (Child c : s.children.values()) {
+            Posix.kill(c.pid, Signals.SIGTERM);
+        }
+        Listeners.close(s.listeners);
+        log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.children.size());
+    }
+
+    /** SIGTERM/SIGINT: pass SIGTERM on to every child, give them a grace period, then SIGKILL. */
+    void terminate(int signal) {
+        if (shuttingDown) {
+            return;
+        }
+        shuttingDown = true;
+        exitStatus = 128 + signal;
+        for (Service s : services.values()) {
+            s.removed = true;
+            wakeups.cancel(s);
+            availability.listen(s);
+        }
+        for (Child c : children.values()) {
+            Posix.kill(c.pid, Signals.SIGTERM);
+        }
+        log.info("terminating on signal {}", signal);
+        if (children.isEmpty()) {
+            loop.stop();
+            return;
+        }
+        loop.schedule(settings.shutdownGraceSeconds() * 1000L, () -> {
+            for (Child c : children.values()) {
+                log.warn("process {} pid {} did not exit within {}s of SIGTERM: sending SIGKILL",
+                        c.service.entry.execPath(settings.daemonDirectory()), c.pid, settings.shutdownGraceSeconds());
+                Posix.kill(c.pid, Signals.SIGKILL);
+            }
+        });
+    }
+
+    /** Called by the reaper after a child is gone. */
+    void childGone(Service s) {
+        if (shuttingDown && children.isEmpty()) {
+            loop.stop();
+        }
+    }
+
+    /** A snapshot for tests and the control interface: service label to (total, avail, throttled). */
+    public Map<String, int[]> snapshot() {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        for (Service s : services.values()) {
+            out.put(s.label(), new int[] {s.totalProc, s.availProc, s.throttled ? 1 : 0});
+        }
+        return out;
+    }
+}
