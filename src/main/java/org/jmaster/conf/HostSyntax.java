@@ -89,7 +89,7 @@ final class HostSyntax {
         }
         String head = dbl >= 0 ? text.substring(0, dbl) : text;
         String tail = dbl >= 0 ? text.substring(dbl + 2) : "";
-        int[] h = groups(head, dbl < 0 || tail.isEmpty());
+        int[] h = groups(head, dbl < 0);
         int[] t = dbl >= 0 ? groups(tail, true) : new int[0];
         if (h == null || t == null) {
             return null;
