@@ -153,7 +153,7 @@ class StockConfigTest {
         Path debian = DIST_DIR.resolve("master.cf.dist");
         if (Files.isRegularFile(debian)) {
             ServiceTable dist = ServiceTable.parse(debian, Files.readString(debian), main);
-            assertThat(dist.services()).usingElementComparatorIgnoringFields("file", "line")
+            assertThat(dist.services()).usingRecursiveFieldByFieldElementComparatorIgnoringFields("file", "line")
                     .containsExactlyElementsOf(table.services());
         }
     }
