@@ -141,6 +141,13 @@ public final class Main {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return 1;
         }
+        if (opts.debugger() || System.getenv("MAIL_DEBUG") != null) {
+            String failure = Debugger.run(main);
+            if (failure != null) {
+                log.error(Severity.FATAL, "{}", failure);
+                return 1;
+            }
+        }
         configureLogging(main, verbose);
         Supervisor supervisor = new Supervisor(new Supervisor.Config(opts.foreground(), verbose, Version.VERSION,
                 this::reloadFiles, () -> {

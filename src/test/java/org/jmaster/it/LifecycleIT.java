@@ -141,6 +141,32 @@ class LifecycleIT {
         }
     }
 
+    @Test
+    void debuggerCommandRunsWithTheMastersNameAndPid() throws Exception {
+        int port = MasterProcess.freePort();
+        Path out = tmp.resolve("debugged");
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.mainCf("debugger_command = echo debugged $process_name $process_id > " + out);
+            m.masterCf(port + " inet n n n - 1 fake mode=serve " + m.rec()).start("-D");
+            assertThat(Files.readString(out)).isEqualTo("debugged master " + m.pid() + "\n");
+        }
+    }
+
+    @Test
+    void launcherPrintsNothingOfItsOwnOnANewerJdk() throws Exception {
+        Path jdk25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(jdk25), "no JDK 25 on this machine");
+        for (int run = 0; run < 2; run++) { // the first run also creates the class-data archive
+            ProcessBuilder p = new ProcessBuilder(MasterProcess.REPO.resolve("master").toString(), "--version")
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            p.environment().put("JAVA_HOME", jdk25.toString());
+            Process proc = p.start();
+            String output = new String(proc.getInputStream().readAllBytes());
+            assertThat(proc.waitFor()).isZero();
+            assertThat(output).isEqualTo("jmaster " + org.jmaster.cli.Version.VERSION + "\n");
+        }
+    }
+
     private static List<String> argvOf(MasterProcess m, int pid) throws Exception {
         Path f = m.record.resolve(pid + ".json");
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(f));
