@@ -175,12 +175,21 @@ public final class Supervisor {
 
     /**
      * Master_restart_service: a new status channel, so the current children leave when idle while
-     * the listeners stay open; wakeups start again.
+     * the listeners stay open; wakeups start again. Unlike Postfix, the retiring children stop
+     * counting as idle at once.
      */
     void restartChannel(Service s) {
         wakeups.cancel(s);
         loop.unwatch(s.channel.masterFd);
         s.channel.close();
+        // children of the closed channel can no longer report and are on their way out: counting them
+        // as idle would keep new clients waiting until they exit (they still count against the limit)
+        for (Child c : s.children.values()) {
+            if (c.avail) {
+                c.avail = false;
+                s.availProc--;
+            }
+        }
         s.channel = StatusChannel.open();
         statusEvents.watch(s, s.channel);
         wakeups.start(s);
