@@ -38,9 +38,6 @@ final class Abi {
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     static final short POSIX_SPAWN_SETSID = 0x80; // glibc >= 2.26
-    /** glibc's NPTL-internal signals (SIGCANCEL, SIGSETXID); sigaddset refuses them. */
-    static final int SIG_INTERNAL_FIRST = 32;
-    static final int SIG_INTERNAL_LAST = 33;
     static final int NSIG = 65;
 
     // ---- signal dispositions; struct sigaction starts with sa_handler on both ----

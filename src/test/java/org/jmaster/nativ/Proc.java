@@ -134,6 +134,34 @@ final class Proc {
         return reap(Posix.pidfdOpen(pid));
     }
 
+    /** The pids of this JVM's children that are zombies (no thread may leave one behind). */
+    static List<Integer> zombieChildren() {
+        List<Integer> out = new ArrayList<>();
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path t : tasks) {
+                Path children = t.resolve("children");
+                if (!Files.exists(children)) {
+                    continue;
+                }
+                for (String pid : Files.readString(children).trim().split("\\s+")) {
+                    if (pid.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        if (stat(Long.parseLong(pid))[0].equals("Z")) {
+                            out.add(Integer.parseInt(pid));
+                        }
+                    } catch (UncheckedIOException gone) {
+                        // reaped meanwhile
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
     static TreeSet<Integer> set(int... fds) {
         TreeSet<Integer> s = new TreeSet<>();
         for (int fd : fds) {
@@ -144,9 +172,7 @@ final class Proc {
 
     /** Reads everything from a blocking fd until EOF. */
     static String readAll(int fd) throws NativeException {
-        List<Byte> out = new ArrayList<>();
         byte[] buf = new byte[4096];
-        StringBuilder sb = new StringBuilder();
         int n;
         java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
         while ((n = Posix.read(fd, buf, 0, buf.length)) != 0) {
