@@ -94,6 +94,8 @@ final class Native {
 
         int killpg(int pgrp, int sig);
 
+        int tgkill(int tgid, int tid, int sig);
+
         // descriptors
         int pipe2(long fds, int flags);
 

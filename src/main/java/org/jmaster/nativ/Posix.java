@@ -442,6 +442,31 @@ public final class Posix {
         throw new UncheckedNativeException("killpg", Integer.toString(pgrp), err);
     }
 
+    /**
+     * Sends {@code sig} to one thread ({@code tgkill}), e.g. to interrupt a poll in that thread;
+     * the thread id is the {@code N} of {@code /proc/self/task/N}. False when it is gone.
+     */
+    public static boolean tgkill(int tid, int sig) {
+        if (C.tgkill(C.getpid(), tid, sig) == 0) {
+            return true;
+        }
+        int err = Native.errno();
+        if (err == ESRCH) {
+            return false;
+        }
+        throw new UncheckedNativeException("tgkill", Integer.toString(tid), err);
+    }
+
+    /** The kernel id of the calling thread (from {@code /proc/thread-self}). */
+    public static int gettid() {
+        try {
+            Path link = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+            return Integer.parseInt(link.getFileName().toString());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     // =====================================================================================
     // process identity and state
 

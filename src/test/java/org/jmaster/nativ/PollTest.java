@@ -69,6 +69,42 @@ class PollTest {
     }
 
     /**
+     * A signal handled by the JVM (as the supervisor's HUP/TERM are) that lands on the polling
+     * thread interrupts poll(2) with EINTR: the poll set reports 0 ready, no exception, and the
+     * loop just goes round again.
+     */
+    @Test
+    void signalInterruptsPollWithZero() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        sun.misc.Signal winch = new sun.misc.Signal("WINCH");
+        sun.misc.SignalHandler old = sun.misc.Signal.handle(winch, s -> handled.incrementAndGet());
+        int[] p = Posix.pipe2(true);
+        PollSet ps = new PollSet();
+        ps.add(p[0], PollSet.POLLIN);
+        int tid = Posix.gettid();
+        java.util.concurrent.CompletableFuture<Void> poke = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+            Posix.tgkill(tid, Signals.SIGWINCH);
+        });
+        long t0 = System.nanoTime();
+        int n = ps.poll(10_000);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        poke.get();
+        assertThat(n).isZero();
+        assertThat(ps.revents(0)).isZero();
+        assertThat(ms).as("woken by the signal, not the timeout").isLessThan(5_000);
+        org.awaitility.Awaitility.await().until(() -> handled.get() == 1);
+        sun.misc.Signal.handle(winch, old);
+        assertThat(Posix.disposition(Signals.SIGWINCH)).as("back to SIG_DFL for the other tests").isZero();
+        Posix.close(p[0]);
+        Posix.close(p[1]);
+    }
+
+    /**
      * The event loop polls on every wake-up: a poll over a prepared set, and reading revents,
      * must not allocate. Measured with the JVM's per-thread allocation counter after warm-up.
      */
