@@ -9,7 +9,7 @@ import java.util.Locale;
 
 /**
  * Appends lines in postlogd's format ({@code Mon dd HH:mm:ss host tag[pid]: text}) to a file named by
- * {@code maillog_file}; {@code /dev/stdout} and {@code /dev/stderr} work too. Each line is one
+ * {@code maillog_file} (its directory is created when missing); {@code /dev/stdout} works too. Each line is one
  * {@code write(2)} in append mode, so lines from several writers never interleave.
  */
 final class FileSink implements LogSink {
@@ -18,6 +18,10 @@ final class FileSink implements LogSink {
     private final String host;
 
     FileSink(String path, String host) throws IOException {
+        java.nio.file.Path parent = java.nio.file.Path.of(path).toAbsolutePath().getParent();
+        if (parent != null && !java.nio.file.Files.isDirectory(parent)) {
+            java.nio.file.Files.createDirectories(parent);
+        }
         this.out = new FileOutputStream(path, true);
         this.host = host;
     }

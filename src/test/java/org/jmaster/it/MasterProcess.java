@@ -47,6 +47,16 @@ final class MasterProcess implements AutoCloseable {
         mainCf("");
     }
 
+    /** Builds the C test daemon {@code oneshot} into the daemon directory. */
+    MasterProcess withOneshot() throws IOException, InterruptedException {
+        Process cc = new ProcessBuilder("gcc", "-O2", "-o", daemons.resolve("oneshot").toString(),
+                REPO.resolve("src/test/c/oneshot.c").toString()).inheritIO().start();
+        if (cc.waitFor() != 0) {
+            throw new IOException("gcc failed for oneshot.c");
+        }
+        return this;
+    }
+
     /** Writes main.cf with the private directories plus {@code extra} lines. */
     MasterProcess mainCf(String extra) throws IOException {
         Files.writeString(conf.resolve("main.cf"), String.join("\n",
@@ -176,11 +186,16 @@ final class MasterProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (process != null && process.isAlive()) {
             List<ProcessHandle> kids = liveChildren();
             process.destroy();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            try {
+                if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 process.destroyForcibly();
             }
             kids.forEach(ProcessHandle::destroyForcibly);

@@ -1,0 +1,35 @@
+package org.jmaster.conf;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * One configuration problem (or warning), tied to a file and a line.
+ *
+ * <p>Line numbers are 1-based and name the first physical line of the logical line concerned;
+ * line 0 means the whole file. The printed form is {@code <file>, line <N>: <text>}, or
+ * {@code <file>: <text>} for line 0. The file may be null for values that come from no file
+ * (for example {@code -o} overrides); then only the text (and line, if any) is printed.
+ */
+public record ConfigError(Path file, int line, String text) {
+
+    public ConfigError {
+        Objects.requireNonNull(text, "text");
+        if (line < 0) {
+            throw new IllegalArgumentException("negative line number: " + line);
+        }
+    }
+
+    /** A whole-file error (line 0). */
+    public static ConfigError ofFile(Path file, String text) {
+        return new ConfigError(file, 0, text);
+    }
+
+    @Override
+    public String toString() {
+        if (file == null) {
+            return line == 0 ? text : "line " + line + ": " + text;
+        }
+        return line == 0 ? file + ": " + text : file + ", line " + line + ": " + text;
+    }
+}
