@@ -27,6 +27,9 @@ final class Abi {
 
     private Abi() {}
 
+    /** Does nothing; calling it runs the static check above (constants alone would not). */
+    static void requireSupported() {}
+
     static final int POINTER = 8;
 
     // ---- posix_spawn (opaque glibc types; sizes 80 and 336 on both; we reserve more) ----

@@ -17,10 +17,8 @@ final class Native {
     static final MemoryIO MEM;
 
     static {
-        // the Abi class refuses unsupported platforms before we try to bind anything
-        if (Abi.POINTER != 8) {
-            throw new AssertionError();
-        }
+        // Abi's initialiser refuses platforms whose layouts we do not know, before anything is bound
+        Abi.requireSupported();
         C = LibraryLoader.create(LibC.class).failImmediately().load("c");
         RUNTIME = Runtime.getRuntime(C);
         MEM = MemoryIO.getInstance();

@@ -161,8 +161,10 @@ class MiscTest {
         assertThat(Posix.lstat(fifo).isFifo()).isTrue();
         Posix.chmod(fifo, 0622);
         assertThat(Posix.lstat(fifo).permissions()).isEqualTo(0622);
-        Posix.chown(fifo, 65534, 65534);
-        assertThat(Posix.lstat(fifo).uid()).isEqualTo(65534);
+        if (Posix.geteuid() == 0) {
+            Posix.chown(fifo, 65534, 65534);
+            assertThat(Posix.lstat(fifo).uid()).isEqualTo(65534);
+        }
         assertThatThrownBy(() -> Posix.mkfifo(fifo, 0600))
                 .isInstanceOfSatisfying(NativeException.class, e -> assertThat(e).hasMessage("mkfifo " + fifo + ": File exists"));
         Posix.unlink(fifo);
@@ -179,8 +181,10 @@ class MiscTest {
         assertThat(st.permissions()).isEqualTo(0644);
         assertThat(st.size()).isEqualTo(9);
         assertThat(st.nlink()).isEqualTo(1);
-        Posix.fchown(fd, 65534, 0);
-        assertThat(Posix.fstat(fd).uid()).isEqualTo(65534);
+        if (Posix.geteuid() == 0) {
+            Posix.fchown(fd, 65534, 0);
+            assertThat(Posix.fstat(fd).uid()).isEqualTo(65534);
+        }
         Posix.close(fd);
         Path link = Files.createSymbolicLink(dir.resolve("link"), Path.of(file));
         assertThatThrownBy(() -> Posix.open(link.toString(), Posix.O_RDWR | Posix.O_NOFOLLOW, 0))
