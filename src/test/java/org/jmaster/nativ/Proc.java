@@ -78,6 +78,21 @@ final class Proc {
         }
     }
 
+    /**
+     * Waits until {@code pid} has finished its exec. posix_spawn returns when the vfork'd child has
+     * replaced its memory, which is before the kernel has written the new argv and environment:
+     * for a moment /proc/PID/cmdline and environ read empty (seen once in ~20 runs).
+     */
+    static void awaitExec(long pid) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (cmdline(pid).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("pid " + pid + " has no command line after 5 s");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     static List<String> cmdline(long pid) {
         return nulSeparated("/proc/" + pid + "/cmdline");
     }

@@ -73,6 +73,7 @@ class SpawnTest {
         }
         int pidfd = Posix.pidfdOpen(pid);
         try {
+            Proc.awaitExec(pid);
             TreeMap<Integer, String> fds = Proc.fds(pid);
             assertThat(fds.keySet()).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
             assertThat(fds.get(0)).isEqualTo("/dev/null");
@@ -185,6 +186,7 @@ class SpawnTest {
                 .build());
         int pidfd = Posix.pidfdOpen(pid);
         try {
+            Proc.awaitExec(pid);
             TreeMap<Integer, String> fds = Proc.fds(pid);
             assertThat(fds.keySet()).containsExactlyElementsOf(Proc.set(0, 1, 2, p[0], p[1], hi));
             assertThat(fds.get(p[0])).isEqualTo(Proc.self(p[1]));
