@@ -1,0 +1,152 @@
+package org.jmaster.nativ;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/** The poll set: readiness bits, growth, skipped entries, and no allocation per poll. */
+class PollTest {
+    @Test
+    void readinessOfAPipe() throws Exception {
+        int[] p = Posix.pipe2(true);
+        PollSet ps = new PollSet(1);
+        int i = ps.add(p[0], PollSet.POLLIN);
+        assertThat(ps.poll(0)).isZero();
+        assertThat(ps.revents(i)).isZero();
+        Posix.write(p[1], new byte[] {1}, 0, 1);
+        assertThat(ps.poll(-1)).isEqualTo(1);
+        assertThat(ps.revents(i)).isEqualTo(PollSet.POLLIN);
+        byte[] b = new byte[4];
+        assertThat(Posix.read(p[0], b, 0, 4)).isEqualTo(1);
+        Posix.close(p[1]);
+        assertThat(ps.poll(0)).isEqualTo(1);
+        assertThat(ps.revents(i) & PollSet.POLLHUP).isNotZero();
+        Posix.close(p[0]);
+        assertThat(ps.poll(0)).isEqualTo(1);
+        assertThat(ps.revents(i)).isEqualTo(PollSet.POLLNVAL);
+    }
+
+    @Test
+    void growsKeepingEntriesAndSkipsNegativeDescriptors() {
+        PollSet ps = new PollSet(1);
+        int[][] pipes = new int[40][];
+        for (int k = 0; k < pipes.length; k++) {
+            pipes[k] = Posix.pipe2(true);
+            ps.add(pipes[k][1], PollSet.POLLOUT);
+        }
+        ps.add(-1, PollSet.POLLIN);
+        assertThat(ps.size()).isEqualTo(41);
+        assertThat(ps.fd(0)).isEqualTo(pipes[0][1]);
+        assertThat(ps.poll(0)).isEqualTo(40);
+        assertThat(ps.revents(40)).isZero();
+        ps.reset(2);
+        assertThat(ps.size()).isEqualTo(2);
+        assertThat(ps.fd(1)).isEqualTo(pipes[1][1]);
+        ps.set(1, pipes[1][0], PollSet.POLLIN);
+        assertThat(ps.poll(0)).isEqualTo(1);
+        assertThat(ps.events(1)).isEqualTo(PollSet.POLLIN);
+        for (int[] p : pipes) {
+            Posix.close(p[0]);
+            Posix.close(p[1]);
+        }
+    }
+
+    @Test
+    void arrayVariantAndWaitReadable() throws Exception {
+        int[] p = Posix.pipe2(true);
+        short[] revents = new short[2];
+        int n = Posix.poll(new int[] {p[0], p[1]}, new short[] {Posix.POLLIN, Posix.POLLOUT}, revents, 2, 0);
+        assertThat(n).isEqualTo(1);
+        assertThat(revents).containsExactly((short) 0, Posix.POLLOUT);
+        long t0 = System.nanoTime();
+        assertThat(Posix.waitReadable(p[0], 100)).isFalse();
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(90_000_000L);
+        Posix.write(p[1], new byte[] {1}, 0, 1);
+        assertThat(Posix.waitReadable(p[0], 100)).isTrue();
+        Posix.close(p[0]);
+        Posix.close(p[1]);
+    }
+
+    /**
+     * A signal handled by the JVM (as the supervisor's HUP/TERM are) that lands on the polling
+     * thread interrupts poll(2) with EINTR: the poll set reports 0 ready, no exception, and the
+     * loop just goes round again.
+     */
+    @Test
+    void signalInterruptsPollWithZero() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        sun.misc.Signal winch = new sun.misc.Signal("WINCH");
+        sun.misc.SignalHandler old = sun.misc.Signal.handle(winch, s -> handled.incrementAndGet());
+        int[] p = Posix.pipe2(true);
+        PollSet ps = new PollSet();
+        ps.add(p[0], PollSet.POLLIN);
+        int tid = Posix.gettid();
+        java.util.concurrent.CompletableFuture<Void> poke = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+            Posix.tgkill(tid, Signals.SIGWINCH);
+        });
+        long t0 = System.nanoTime();
+        int n = ps.poll(10_000);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        poke.get();
+        assertThat(n).isZero();
+        assertThat(ps.revents(0)).isZero();
+        assertThat(ms).as("woken by the signal, not the timeout").isLessThan(5_000);
+        org.awaitility.Awaitility.await().until(() -> handled.get() == 1);
+        sun.misc.Signal.handle(winch, old);
+        assertThat(Posix.disposition(Signals.SIGWINCH)).as("back to SIG_DFL for the other tests").isZero();
+        Posix.close(p[0]);
+        Posix.close(p[1]);
+    }
+
+    /**
+     * The event loop polls on every wake-up: a poll over a prepared set, and reading revents,
+     * must not allocate. Measured with the JVM's per-thread allocation counter after warm-up.
+     */
+    @Test
+    void pollAllocatesNothing() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int[] p = Posix.pipe2(true);
+        int[] q = Posix.pipe2(true);
+        PollSet ps = new PollSet();
+        ps.add(p[0], PollSet.POLLIN);
+        ps.add(q[1], PollSet.POLLOUT);
+        long sink = 0;
+        for (int i = 0; i < 50_000; i++) {
+            sink += ps.poll(0) + ps.revents(0) + ps.revents(1);
+        }
+        long tid = Thread.currentThread().getId();
+        int calls = 100_000;
+        long before = mx.getThreadAllocatedBytes(tid);
+        for (int i = 0; i < calls; i++) {
+            sink += ps.poll(0) + ps.revents(0) + ps.revents(1);
+        }
+        long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        System.out.printf("poll: %d bytes allocated over %d calls (%.3f per call), sink %d%n",
+                allocated, calls, (double) allocated / calls, sink);
+        assertThat(allocated).as("bytes allocated by %d polls", calls).isLessThan(calls / 10);
+
+        // a status frame's round trip: write 12 bytes, read them, then find the pipe empty
+        byte[] frame = new byte[12];
+        for (int i = 0; i < 50_000; i++) {
+            sink += Posix.writeQuietly(p[1], frame) ? 1 : 0;
+            sink += Posix.readNonBlocking(p[0], frame, 0, 12) + Posix.readNonBlocking(p[0], frame, 0, 12);
+        }
+        before = mx.getThreadAllocatedBytes(tid);
+        for (int i = 0; i < calls; i++) {
+            sink += Posix.writeQuietly(p[1], frame) ? 1 : 0;
+            sink += Posix.readNonBlocking(p[0], frame, 0, 12) + Posix.readNonBlocking(p[0], frame, 0, 12);
+        }
+        allocated = mx.getThreadAllocatedBytes(tid) - before;
+        System.out.printf("write+read+read(EAGAIN): %d bytes allocated over %d rounds, sink %d%n", allocated, calls, sink);
+        assertThat(allocated).isLessThan(calls / 10);
+        for (int fd : new int[] {p[0], p[1], q[0], q[1]}) {
+            Posix.close(fd);
+        }
+    }
+}
