@@ -142,6 +142,40 @@ class LifecycleIT {
     }
 
     @Test
+    void dualStackServiceGetsBothListenersInOrderAndUnixDgramWorks() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.mainCf("inet_protocols = all\ninet_interfaces = loopback-only");
+            m.masterCf(port + " inet n n n - 2 fake mode=serve " + m.rec(),
+                    "dg unix-dgram n n n - 1 fake mode=trigger " + m.rec()).start();
+            int pid = Client.session(port);
+            List<String> argv = argvOf(m, pid);
+            assertThat(argv).containsSubsequence("-t", "inet", "-d", "-s", "2");
+            JsonNode child = MasterProcess.JSON.readTree(m.record.resolve(pid + ".json").toFile());
+            assertThat(child.get("fds").has("7")).isTrue();
+            assertThat(child.get("fds").has("8")).isFalse();
+            try (java.net.Socket v6 = new java.net.Socket("::1", port)) {
+                assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(v6.getInputStream()))
+                        .readLine()).startsWith("hello ");
+            }
+            Process send = new ProcessBuilder("/usr/bin/python3", "-c",
+                    "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM);"
+                            + " s.sendto(b'dgram', sys.argv[1])", m.queue.resolve("public/dg").toString())
+                    .inheritIO().start();
+            assertThat(send.waitFor()).isZero();
+            await().atMost(Duration.ofSeconds(10)).until(() -> m.countEvents("trigger b'dgram'") == 1);
+            if (new com.sun.security.auth.module.UnixSystem().getUid() == 0 && isUser("postfix")) {
+                // as root, local endpoints belong to mail_owner
+                assertThat(Files.getOwner(m.queue.resolve("public/dg")).getName()).isEqualTo("postfix");
+            }
+        }
+    }
+
+    private static boolean isUser(String name) throws Exception {
+        return Files.readAllLines(Path.of("/etc/passwd")).stream().anyMatch(l -> l.startsWith(name + ":"));
+    }
+
+    @Test
     void debuggerCommandRunsWithTheMastersNameAndPid() throws Exception {
         int port = MasterProcess.freePort();
         Path out = tmp.resolve("debugged");
