@@ -49,9 +49,12 @@ final class Reaper {
         boolean normal = st.kind() == ExitStatus.Kind.EXITED && st.code() == 0;
         if (!normal) {
             crashes++;
-            if (st.kind() == ExitStatus.Kind.EXITED) {
+            if (master.shuttingDown) {
+                // we told it to go; how a daemon leaves on SIGTERM (cleanup exits 15) is no news
+                log.debug("process {} pid {} {} after SIGTERM", path, c.pid, st);
+            } else if (st.kind() == ExitStatus.Kind.EXITED) {
                 log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
-            } else if (!(s.removed && st.code() == Signals.SIGTERM) && !master.shuttingDown) {
+            } else if (!(s.removed && st.code() == Signals.SIGTERM)) {
                 log.warn("process {} pid {} killed by signal {}", path, c.pid, st.code());
             }
         }
