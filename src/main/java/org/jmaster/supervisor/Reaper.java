@@ -2,7 +2,6 @@ package org.jmaster.supervisor;
 
 import org.jmaster.nativ.ExitStatus;
 import org.jmaster.nativ.Posix;
-import org.jmaster.nativ.Signals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,12 +48,12 @@ final class Reaper {
         boolean normal = st.kind() == ExitStatus.Kind.EXITED && st.code() == 0;
         if (!normal) {
             crashes++;
-            if (master.shuttingDown) {
+            if (master.shuttingDown || s.removed) {
                 // we told it to go; how a daemon leaves on SIGTERM (cleanup exits 15) is no news
                 log.debug("process {} pid {} {} after SIGTERM", path, c.pid, st);
             } else if (st.kind() == ExitStatus.Kind.EXITED) {
                 log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
-            } else if (!(s.removed && st.code() == Signals.SIGTERM)) {
+            } else {
                 log.warn("process {} pid {} killed by signal {}", path, c.pid, st.code());
             }
         }
