@@ -167,6 +167,19 @@ final class Native {
 
         int setegid(int gid);
 
+        // privilege drop and jails (a Java service's -u and -c)
+        int setgroups(long size, long gids);
+
+        int getgroups(int size, long gids);
+
+        int setgid(int gid);
+
+        int setuid(int uid);
+
+        int chroot(long path);
+
+        int chdir(long path);
+
         int getpwnam_r(long name, long pwd, long buf, long bufLen, long result);
 
         int getgrnam_r(long name, long grp, long buf, long bufLen, long result);

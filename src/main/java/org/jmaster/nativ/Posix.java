@@ -532,6 +532,80 @@ public final class Posix {
         }
     }
 
+    /**
+     * Sets the supplementary groups of the whole process (all threads, as glibc applies every
+     * set*id call); needs CAP_SETGID. An empty array clears them.
+     */
+    public static void setgroups(int[] gids) throws NativeException {
+        Scratch s = Scratch.get();
+        int mark = s.mark();
+        try {
+            long a = s.alloc(Math.max(4L, 4L * gids.length));
+            for (int i = 0; i < gids.length; i++) {
+                MEM.putInt(a + 4L * i, gids[i]);
+            }
+            if (C.setgroups(gids.length, a) != 0) {
+                throw fail("setgroups", Arrays.toString(gids));
+            }
+        } finally {
+            s.release(mark);
+        }
+    }
+
+    /** The supplementary groups of this process, in the kernel's order. Unchecked. */
+    public static int[] getgroups() {
+        Scratch s = Scratch.get();
+        int mark = s.mark();
+        try {
+            int n = C.getgroups(0, 0L);
+            if (n < 0) {
+                throw bug("getgroups", "");
+            }
+            long a = s.alloc(Math.max(4L, 4L * n));
+            n = C.getgroups(n, a);
+            if (n < 0) {
+                throw bug("getgroups", "");
+            }
+            int[] out = new int[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = MEM.getInt(a + 4L * i);
+            }
+            return out;
+        } finally {
+            s.release(mark);
+        }
+    }
+
+    /** Real, effective and saved gid of the whole process (as root; otherwise only to one of the three). */
+    public static void setgid(int gid) throws NativeException {
+        if (C.setgid(gid) != 0) {
+            throw fail("setgid", Integer.toString(gid));
+        }
+    }
+
+    /**
+     * Real, effective and saved uid of the whole process. As root this is for good: there is no
+     * way back to uid 0. Set the groups and the gid first.
+     */
+    public static void setuid(int uid) throws NativeException {
+        if (C.setuid(uid) != 0) {
+            throw fail("setuid", Integer.toString(uid));
+        }
+    }
+
+    /**
+     * Makes {@code path} the root directory of the whole process (needs CAP_SYS_CHROOT). The
+     * working directory is not changed: call {@link #chdir chdir("/")} next, or it stays outside.
+     */
+    public static void chroot(String path) throws NativeException {
+        pathCall("chroot", path, 0, 0, 3);
+    }
+
+    /** Changes the working directory of the whole process (relative paths in every thread follow it). */
+    public static void chdir(String path) throws NativeException {
+        pathCall("chdir", path, 0, 0, 4);
+    }
+
     /** Unchecked: only EINVAL (a bad resource number) can fail. */
     public static Rlimit getrlimit(int resource) {
         Scratch s = Scratch.get();
@@ -1039,6 +1113,12 @@ public final class Posix {
                     break;
                 case 2:
                     rc = C.chmod(p, a);
+                    break;
+                case 3:
+                    rc = C.chroot(p);
+                    break;
+                case 4:
+                    rc = C.chdir(p);
                     break;
                 default:
                     rc = C.unlink(p);
