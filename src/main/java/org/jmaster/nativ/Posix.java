@@ -598,12 +598,12 @@ public final class Posix {
      * working directory is not changed: call {@link #chdir chdir("/")} next, or it stays outside.
      */
     public static void chroot(String path) throws NativeException {
-        pathCall("chroot", path, 0, 0, 3);
+        pathCall("chroot", path, 0, 0, 4);
     }
 
     /** Changes the working directory of the whole process (relative paths in every thread follow it). */
     public static void chdir(String path) throws NativeException {
-        pathCall("chdir", path, 0, 0, 4);
+        pathCall("chdir", path, 0, 0, 5);
     }
 
     /** Unchecked: only EINVAL (a bad resource number) can fail. */
@@ -683,6 +683,15 @@ public final class Posix {
         }
         setDisposition(sig, Abi.SIG_DFL);
         return true;
+    }
+
+    /**
+     * Sets {@code sig} to SIG_DFL whatever its handler, e.g. so that a process that caught a
+     * signal can end by it ({@code kill(getpid(), sig)} next). Unchecked: fails only for KILL,
+     * STOP or a bad number.
+     */
+    public static void defaultSignal(int sig) {
+        setDisposition(sig, Abi.SIG_DFL);
     }
 
     /** Whether {@code sig}'s disposition is SIG_IGN in this process. */
@@ -1115,14 +1124,16 @@ public final class Posix {
                     rc = C.chmod(p, a);
                     break;
                 case 3:
-                    rc = C.chroot(p);
+                    rc = C.unlink(p);
                     break;
                 case 4:
+                    rc = C.chroot(p);
+                    break;
+                case 5:
                     rc = C.chdir(p);
                     break;
                 default:
-                    rc = C.unlink(p);
-                    break;
+                    throw new IllegalArgumentException("pathCall " + which);
             }
             if (rc != 0) {
                 throw fail(call, path);
