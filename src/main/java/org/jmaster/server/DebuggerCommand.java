@@ -1,0 +1,50 @@
+package org.jmaster.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jmaster.nativ.ExitStatus;
+import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.SpawnPlan;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code -D}, or {@code MAIL_DEBUG} in the environment: runs {@code debugger_command} (with
+ * {@code $process_name} and {@code $process_id} expanded to this process) through {@code /bin/sh}
+ * and waits for it, as Postfix's {@code debug_process()} does, e.g. to attach a debugger or take a
+ * thread dump before the first request.
+ */
+final class DebuggerCommand {
+    private static final Logger log = LoggerFactory.getLogger(DebuggerCommand.class);
+
+    private DebuggerCommand() {}
+
+    static void run(ServerContext ctx) {
+        String command = ctx.parameter("debugger_command");
+        if (command.isBlank()) {
+            throw new ServerFatal("no debugger_command variable set up");
+        }
+        log.info("running: {}", command);
+        List<String> env = new ArrayList<>();
+        for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+            env.add(e.getKey() + "=" + e.getValue());
+        }
+        try {
+            int pid = Posix.spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", command).env(env)
+                    .dup2(0, 0).dup2(1, 1).dup2(2, 2).build());
+            int pidfd = Posix.pidfdOpen(pid);
+            try {
+                ExitStatus st = Posix.waitidPidfd(pidfd, false);
+                if (!st.success()) {
+                    log.warn("debugger_command: {}", st);
+                }
+            } finally {
+                Posix.closeQuietly(pidfd);
+            }
+        } catch (NativeException e) {
+            throw new ServerFatal("debugger_command: " + e.getMessage());
+        }
+    }
+}

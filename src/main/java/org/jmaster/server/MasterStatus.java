@@ -1,0 +1,100 @@
+package org.jmaster.server;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.Posix;
+
+/**
+ * The child end of the status channel, descriptor 5 (protocol doc §3.2, §3.3, §3.8): writes the
+ * 12-byte {@code {pid, generation, status}} frames in native byte order, and tells when the master
+ * has closed its end (it exited, or a reload retired this generation). A process without a master
+ * ({@code -S}) has a disabled channel that reports nothing and never closes.
+ */
+final class MasterStatus {
+    static final int FD = 5;
+    static final int TAKEN = 0;
+    static final int AVAIL = 1;
+
+    private final boolean enabled;
+    private final byte[] frame = new byte[12];
+    private final ByteBuffer view = ByteBuffer.wrap(frame).order(ByteOrder.nativeOrder());
+    private final byte[] drain = new byte[64];
+    private boolean gone;
+
+    private MasterStatus(boolean enabled, int pid, long generation) {
+        this.enabled = enabled;
+        view.putInt(0, pid);
+        view.putInt(4, (int) generation);
+    }
+
+    /** The channel on descriptor 5; a {@link ServerFatal} when it is not open. */
+    static MasterStatus open(int pid, long generation) {
+        try {
+            Posix.Stat st = Posix.fstat(FD);
+            if (!st.isSocket() && !st.isFifo()) {
+                throw new ServerFatal("descriptor " + FD + " is not a status channel (not a socket or pipe)");
+            }
+        } catch (NativeException e) {
+            throw new ServerFatal("descriptor " + FD + " (the status channel) is not open: start this program from"
+                    + " master.cf, or run it with -S to serve standard input");
+        }
+        return new MasterStatus(true, pid, generation);
+    }
+
+    static MasterStatus disabled() {
+        return new MasterStatus(false, 0, 0);
+    }
+
+    boolean enabled() {
+        return enabled;
+    }
+
+    /** Busy: sent right after taking a request. Failures are ignored, as Postfix does. */
+    void taken() {
+        send(TAKEN);
+    }
+
+    /** Idle again: false when the master is gone (EPIPE), and the process should leave. */
+    boolean avail() {
+        return send(AVAIL);
+    }
+
+    private boolean send(int status) {
+        if (!enabled) {
+            return true;
+        }
+        if (gone) {
+            return false;
+        }
+        view.putInt(8, status);
+        try {
+            if (Posix.write(FD, frame, 0, frame.length) == frame.length) {
+                return true;
+            }
+        } catch (NativeException e) {
+            // EPIPE: the master closed its end
+        }
+        gone = true;
+        return false;
+    }
+
+    /**
+     * Called when descriptor 5 is readable: true when that is the master's end-of-file (or an
+     * error), false for stray bytes, which mean nothing and are dropped.
+     */
+    boolean closedByMaster() {
+        if (!enabled) {
+            return false;
+        }
+        try {
+            int n = Posix.read(FD, drain, 0, drain.length);
+            if (n == 0) {
+                gone = true;
+            }
+        } catch (NativeException e) {
+            gone = true;
+        }
+        return gone;
+    }
+}

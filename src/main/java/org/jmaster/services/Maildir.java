@@ -1,0 +1,195 @@
+package org.jmaster.services;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.Posix;
+
+/**
+ * One Maildir and the delivery convention (cr.yp.to/proto/maildir.html): a message is written to
+ * {@code tmp/<unique>}, forced to disk, then renamed to {@code new/<unique>}, so a reader never
+ * sees a partial message and a crash leaves at most a file in {@code tmp/} (which {@code sweep}
+ * removes after 36 hours). Unique names are {@code <seconds>.M<microseconds>P<pid>Q<count>R<random>.<host>}.
+ * A delivery that is aborted removes its {@code tmp/} file. Not thread-safe: one per serving thread.
+ */
+final class Maildir {
+    static final String[] SUBDIRS = {"tmp", "new", "cur"};
+    private static final int BUFFER = 64 * 1024;
+
+    private final Path root;
+    private final String host;
+    private final int pid;
+    private int deliveries;
+
+    /** @param root the Maildir as this process reaches it (see {@code ServerContext.localPath}) */
+    Maildir(Path root, String hostname) {
+        this.root = root;
+        this.host = hostname.replace("/", "\\057").replace(":", "\\072");
+        this.pid = Posix.getpid();
+    }
+
+    Path root() {
+        return root;
+    }
+
+    /**
+     * Creates the Maildir and its three subdirectories (mode 0700) where missing; those it creates
+     * are given to {@code uid}/{@code gid} when those are not -1 (a root process preparing for a
+     * service that drops privileges).
+     */
+    static void create(Path root, int uid, int gid) throws IOException {
+        make(root, uid, gid);
+        for (String d : SUBDIRS) {
+            make(root.resolve(d), uid, gid);
+        }
+    }
+
+    private static void make(Path dir, int uid, int gid) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException e) {
+            return; // a sibling process made it first
+        }
+        if (uid >= 0) {
+            try {
+                Posix.chown(dir.toString(), uid, gid);
+            } catch (NativeException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Why this process could not deliver here, or null when {@code tmp/} and {@code new/} are writable. */
+    String problem() {
+        for (String d : new String[] {"tmp", "new"}) {
+            Path p = root.resolve(d);
+            if (!Files.isDirectory(p)) {
+                return p + " is not a directory";
+            }
+            if (!Files.isWritable(p)) {
+                return p + " is not writable by uid " + Posix.geteuid();
+            }
+        }
+        return null;
+    }
+
+    /** Starts a delivery: a new file in {@code tmp/}. */
+    Delivery begin() throws IOException {
+        return new Delivery(uniqueName());
+    }
+
+    private String uniqueName() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() + ".M" + (now.getNano() / 1000) + "P" + pid + "Q" + (++deliveries) + "R"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + "." + host;
+    }
+
+    /** One message on its way into the Maildir. */
+    final class Delivery {
+        private final String name;
+        private final Path tmp;
+        private final FileChannel channel;
+        private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+        private long size;
+        private boolean done;
+
+        private Delivery(String name) throws IOException {
+            this.name = name;
+            this.tmp = root.resolve("tmp").resolve(name);
+            this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+
+        String name() {
+            return name;
+        }
+
+        /** Bytes written so far. */
+        long size() {
+            return size;
+        }
+
+        void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                int n = Math.min(len, buffer.remaining());
+                buffer.put(b, off, n);
+                off += n;
+                len -= n;
+                size += n;
+                if (!buffer.hasRemaining()) {
+                    drain();
+                }
+            }
+        }
+
+        void write(byte b) throws IOException {
+            if (!buffer.hasRemaining()) {
+                drain();
+            }
+            buffer.put(b);
+            size++;
+        }
+
+        private void drain() throws IOException {
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            buffer.clear();
+        }
+
+        /** Forces the file to disk and moves it to {@code new/}; returns its path relative to the Maildir. */
+        String commit() throws IOException {
+            try {
+                drain();
+                channel.force(true);
+                channel.close();
+                Path target = root.resolve("new").resolve(name);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                done = true;
+                syncDirectory(root.resolve("new"));
+                return "new/" + name;
+            } finally {
+                if (!done) {
+                    abort();
+                }
+            }
+        }
+
+        /** Drops the message: closes and removes the {@code tmp/} file. Never throws. */
+        void abort() {
+            if (done) {
+                return;
+            }
+            done = true;
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the file goes away next
+            }
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // sweep removes what is left after 36 hours
+            }
+        }
+    }
+
+    /** Makes a rename in {@code dir} durable (fsync on the directory). */
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+}
