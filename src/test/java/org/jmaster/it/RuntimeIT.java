@@ -61,22 +61,24 @@ class RuntimeIT {
     }
 
     @Test
-    void oneEchoProcessServesManyConnectionsAndStaysAvailableBetweenRequests() throws Exception {
+    void oneEchoProcessServesManyConnectionsAtOnce() throws Exception {
         int port = MasterProcess.freePort();
+        int locked = MasterProcess.freePort();
         try (MasterProcess m = new MasterProcess(tmp)) {
             Services.link(m, "echo");
-            m.masterCf(port + " inet n - n - 4 echo", "echo unix - - n - 1 echo").start();
+            // one process at most: every connection below is served by the same one, interleaved
+            m.masterCf(port + " inet n - n - 1 echo", "echo unix - - n - 1 echo", locked + " inet n - n - 4 echo")
+                    .start();
             List<Socket> open = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
-                    Socket s = connect(port);
-                    open.add(s);
-                    assertThat(echo(s, "hello " + i + "\n")).isEqualTo("hello " + i + "\n");
+                    open.add(connect(port));
                 }
-                // the process reports busy only while it handles a request: with connections idle
-                // it counts as available, so the master never needed a second one
-                for (Socket s : open) {
-                    assertThat(echo(s, "again\r\n")).isEqualTo("again\r\n");
+                for (int round = 0; round < 2; round++) {
+                    for (int i = 0; i < 3; i++) {
+                        String text = "round " + round + " client " + i + "\r\n";
+                        assertThat(echo(open.get(i), text)).isEqualTo(text);
+                    }
                 }
                 assertThat(m.liveChildren()).hasSize(1);
                 try (SocketChannel u = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -89,9 +91,13 @@ class RuntimeIT {
                     assertThat(new String(back.array(), 0, back.position(), StandardCharsets.US_ASCII)).isEqualTo("over unix\n");
                 }
                 assertThat(m.liveChildren()).hasSize(2);
-                // the accept lock of §3.12, named after -t and -n (the service column as written); a
-                // service with one process (-l) needs none
-                assertThat(m.queue.resolve("pid/inet." + port)).exists();
+                try (Socket s = connect(locked)) {
+                    assertThat(echo(s, "x\n")).isEqualTo("x\n");
+                }
+                // the accept lock of §3.12, named after -t and -n (the service column as written);
+                // services with one process (-l) need none
+                assertThat(m.queue.resolve("pid/inet." + locked)).exists();
+                assertThat(m.queue.resolve("pid/inet." + port)).doesNotExist();
                 assertThat(m.queue.resolve("pid/unix.echo")).doesNotExist();
             } finally {
                 for (Socket s : open) {
@@ -108,7 +114,7 @@ class RuntimeIT {
         try (MasterProcess m = new MasterProcess(tmp)) {
             Services.link(m, "echo");
             // -v: the children log why they leave
-            m.masterCf(port + " inet n - n - 2 echo -o max_use=2 -o max_idle=1", idlePort + " inet n - n - 2 echo -i 1")
+            m.masterCf(port + " inet n - n - 1 echo -o max_use=2 -o max_idle=1", idlePort + " inet n - n - 2 echo -i 1")
                     .start("-v");
             long first;
             try (Socket a = connect(port); Socket b = connect(port)) {
