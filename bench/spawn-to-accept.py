@@ -53,7 +53,9 @@ def main():
         f.write('\n'.join([
             'queue_directory = %s/queue' % tmp, 'data_directory = %s/data' % tmp,
             'inet_interfaces = 127.0.0.1', 'inet_protocols = ipv4', 'mail_owner = nobody',
-            'maillog_file = %s/log' % tmp, '']))
+            'maillog_file = %s/log' % tmp,
+            # the services run on the master's JDK when JAVA_HOME says which
+            'import_environment = MAIL_CONFIG MAIL_LOGTAG LANG=C JAVA_HOME', '']))
     with open(os.path.join(conf, 'master.cf'), 'w') as f:
         f.write('127.0.0.1:%d inet n - n - 1 %s -o max_use=1\n' % (port, a.service))
     master = subprocess.Popen([os.path.join(REPO, 'master'), '-c', conf, '-d'],
