@@ -277,6 +277,24 @@ class RuntimeIT {
     }
 
     @Test
+    void theExampleServiceOfTheDocsWorksAsWritten() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            Services.link(m, "hello");
+            m.mainCf("hello_greeting = Hi there");
+            m.masterCf(port + " inet n - n - - hello").start();
+            try (Socket s = connect(port)) {
+                java.io.BufferedReader in = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                assertThat(in.readLine()).isEqualTo("Your name?");
+                s.getOutputStream().write("Ada\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(in.readLine()).isEqualTo("Hi there, Ada!");
+                assertThat(in.readLine()).isNull();
+            }
+        }
+    }
+
+    @Test
     void standAloneModeServesStandardInputWithoutAMaster() throws Exception {
         Path conf = Files.createDirectories(tmp.resolve("conf"));
         Path queue = Files.createDirectories(tmp.resolve("queue"));
