@@ -406,6 +406,49 @@ public final class Posix {
         }
     }
 
+    /**
+     * Makes this process the reaper of its descendants' orphans ({@code PR_SET_CHILD_SUBREAPER}), so
+     * they become its children instead of init's.
+     */
+    public static void setChildSubreaper() throws NativeException {
+        if (C.prctl(Abi.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+            throw fail("prctl", "PR_SET_CHILD_SUBREAPER");
+        }
+    }
+
+    /**
+     * The pid of some child that has exited and is waiting to be reaped, without reaping it
+     * ({@code waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)}); 0 when there is none (or no child at all).
+     */
+    public static int waitableChild() {
+        Scratch s = Scratch.get();
+        int mark = s.mark();
+        try {
+            long info = s.calloc(Abi.SIGINFO_SIZE);
+            while (C.waitid(Abi.P_ALL, 0, info, Abi.WEXITED | Abi.WNOHANG | Abi.WNOWAIT) < 0) {
+                int err = Native.errno();
+                if (err == ECHILD) {
+                    return 0;
+                }
+                if (err != EINTR) {
+                    throw new UncheckedNativeException("waitid", "P_ALL", err);
+                }
+            }
+            return MEM.getInt(info + Abi.SIGINFO_PID);
+        } finally {
+            s.release(mark);
+        }
+    }
+
+    /** Reaps child {@code pid} if it has exited ({@code waitpid(pid, WNOHANG)}); true when it was reaped. */
+    public static boolean reapNoHang(int pid) {
+        int r;
+        while ((r = C.waitpid(pid, 0L, Abi.WNOHANG)) < 0 && Native.errno() == EINTR) {
+            // retry
+        }
+        return r == pid;
+    }
+
     /** Sends {@code sig} through a pidfd; false when the process has already exited (ESRCH). */
     public static boolean pidfdSendSignal(int pidfd, int sig) {
         if (C.pidfd_send_signal(pidfd, sig, 0L, 0) == 0) {
@@ -1736,6 +1779,11 @@ public final class Posix {
         }
         MEM.putShort(sa, (short) Abi.AF_UNIX);
         MEM.putByteArray(sa + Abi.SUN_PATH, p, 0, p.length);
+        if (p.length > 0 && p[0] == '@') {
+            // Linux's abstract namespace (as systemd's NOTIFY_SOCKET writes it): a leading NUL, no terminator
+            MEM.putByte(sa + Abi.SUN_PATH, (byte) 0);
+            return Abi.SUN_PATH + p.length;
+        }
         MEM.putByte(sa + Abi.SUN_PATH + p.length, (byte) 0);
         return Abi.SUN_PATH + p.length + 1;
     }

@@ -29,6 +29,17 @@ final class Service {
     long stressExpireTime;
     final ThrottleState throttle = new ThrottleState();
     EventLoop.Timer wakeupTimer;
+    /** Counters for status and metrics; they survive reloads of the service. */
+    long spawns;
+    long exitsNormal;
+    long exitsStatus;
+    long exitsSignal;
+    long throttles;
+    long statusFrames;
+    long wakeupsSent;
+    final ChildOutput.Budget stderrBudget = new ChildOutput.Budget();
+    String lastError = "";
+    long lastErrorMillis;
 
     Service(ServiceEntry entry, List<Listener> listeners, List<InetAddress> addresses, boolean localOnly) {
         this.entry = entry;
@@ -49,6 +60,11 @@ final class Service {
     /** Stress-adaptive behaviour applies to services reachable from the network with more than one process. */
     boolean stressEligible() {
         return !localOnly && maxProc() > 1;
+    }
+
+    void error(String text) {
+        lastError = text;
+        lastErrorMillis = System.currentTimeMillis();
     }
 
     String label() {

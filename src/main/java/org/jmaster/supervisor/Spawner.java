@@ -46,11 +46,26 @@ final class Spawner {
         for (int i = 0; i < s.listeners.size(); i++) {
             plan.dup2(s.listeners.get(i).fd(), LISTEN_FD + i);
         }
+        int[] stderrPipe = null;
+        // Postfix-protocol children log for themselves; other programs' stderr goes to the log by default
+        String stderrMode = s.entry.attributes().get("stderr")
+                .orElse(s.entry.attributes().protocol().equals("postfix") ? "inherit" : "log");
+        if (stderrMode.equals("log")) {
+            stderrPipe = Posix.pipe2(false);
+            plan.dup2(stderrPipe[1], 2);
+        } else if (stderrMode.equals("null")) {
+            plan.open(2, "/dev/null", Posix.O_WRONLY);
+        }
         int pid;
         try {
             pid = Posix.spawn(plan.build());
         } catch (NativeException e) {
+            if (stderrPipe != null) {
+                Posix.closeQuietly(stderrPipe[0]);
+                Posix.closeQuietly(stderrPipe[1]);
+            }
             log.warn("master_spawn: exec {}: {}", path, e.strerror());
+            s.error("exec " + path + ": " + e.strerror());
             master.throttler.throttle(s, path);
             return;
         }
@@ -61,11 +76,17 @@ final class Spawner {
             // cannot happen for our own unreaped child; without a pidfd we could never reap it
             throw new IllegalStateException("pidfd_open " + pid + ": " + e.getMessage(), e);
         }
+        if (stderrPipe != null) {
+            Posix.closeQuietly(stderrPipe[1]);
+            Posix.setNonBlocking(stderrPipe[0], true);
+            ChildOutput.watch(master.loop, stderrPipe[0], s.entry.extName(), pid, s.stderrBudget);
+        }
         Child c = new Child(pid, pidfd, gen, s, s.channel);
         s.children.put(pid, c);
         s.totalProc++;
         master.children.put(pid, c);
         master.spawns++;
+        s.spawns++;
         master.loop.watchRead(pidfd, (fd, rev) -> master.reaper.reap(c));
         if (log.isDebugEnabled()) {
             log.debug("spawn: service {} pid {} generation {} argv {}", s.label(), pid, gen, argv);

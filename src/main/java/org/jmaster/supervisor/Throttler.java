@@ -11,7 +11,6 @@ import org.slf4j.LoggerFactory;
 final class Throttler {
     private static final Logger log = LoggerFactory.getLogger("master");
     private final Supervisor master;
-    long throttles;
 
     Throttler(Supervisor master) {
         this.master = master;
@@ -24,7 +23,7 @@ final class Throttler {
         MasterSettings st = master.settings;
         long delay = s.throttle.nextDelaySeconds(st.throttleSeconds(), st.throttleMaxSeconds(),
                 st.throttleResetSeconds(), System.nanoTime());
-        throttles++;
+        s.throttles++;
         log.warn("{}: bad command startup -- throttling for {}s", path, delay);
         s.throttled = true;
         s.throttle.retryAtMillis = System.currentTimeMillis() + delay * 1000;
