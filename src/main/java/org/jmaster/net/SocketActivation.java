@@ -44,6 +44,10 @@ public final class SocketActivation {
         }
         String[] names = env.getOrDefault("LISTEN_FDNAMES", "").split(":", -1);
         for (int i = 0; i < n; i++) {
+            if (!isSocket(FIRST_FD + i)) {
+                // not what the protocol promised (a stale LISTEN_* environment?): leave it alone
+                continue;
+            }
             int fd = Posix.dupAbove(FIRST_FD + i, 16);
             Posix.closeQuietly(FIRST_FD + i);
             Posix.setNonBlocking(fd, true);
@@ -56,6 +60,14 @@ public final class SocketActivation {
             pool.add(new Passed(fd, i < names.length ? names[i] : "", local));
         }
         return new SocketActivation(pool);
+    }
+
+    private static boolean isSocket(int fd) {
+        try {
+            return Posix.fstat(fd).isSocket();
+        } catch (NativeException e) {
+            return false;
+        }
     }
 
     public boolean isEmpty() {

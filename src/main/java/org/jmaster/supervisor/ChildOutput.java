@@ -9,22 +9,22 @@ import org.slf4j.LoggerFactory;
  * Captures a child's standard error ({@code -M stderr=log}) through a pipe the loop reads without
  * blocking, and logs it line by line as {@code <service>[<pid>]: <line>}. A service's children share
  * a budget of {@link #LINES_PER_SECOND} lines per second (bursts up to twice that); lines over it
- * are dropped and counted, and the count is logged, so a chatty child cannot flood the log or stall
- * the loop. Owned by the loop thread.
+ * are dropped and counted, and the count is logged a second later, so a chatty child cannot flood
+ * the log or stall the loop. Owned by the loop thread.
  */
 final class ChildOutput {
     private static final Logger log = LoggerFactory.getLogger("master");
     static final int LINES_PER_SECOND = 100;
     private static final int MAX_LINE = 2048;
 
-    /** The per-service line budget (a token bucket). */
+    /** The per-service line budget (a token bucket); drops are reported a second after the first one. */
     static final class Budget {
         private double tokens = 2 * LINES_PER_SECOND;
         private long last = System.nanoTime();
-        long dropped;
-        private long reportedDropped;
+        private long dropped;
+        private EventLoop.Timer report;
 
-        boolean take() {
+        boolean take(EventLoop loop, String service) {
             long now = System.nanoTime();
             tokens = Math.min(2 * LINES_PER_SECOND, tokens + (now - last) / 1e9 * LINES_PER_SECOND);
             last = now;
@@ -33,15 +33,15 @@ final class ChildOutput {
                 return true;
             }
             dropped++;
-            return false;
-        }
-
-        void report(String service) {
-            if (dropped > reportedDropped && tokens >= 1) {
-                log.warn("service {}: dropped {} line(s) of child stderr (over {} lines/s)", service,
-                        dropped - reportedDropped, LINES_PER_SECOND);
-                reportedDropped = dropped;
+            if (report == null) {
+                report = loop.schedule(1000, () -> {
+                    log.warn("service {}: dropped {} line(s) of child stderr (over {} lines/s)", service, dropped,
+                            LINES_PER_SECOND);
+                    dropped = 0;
+                    report = null;
+                });
             }
+            return false;
         }
     }
 
@@ -77,7 +77,6 @@ final class ChildOutput {
             if (lineLength > 0) {
                 emit();
             }
-            budget.report(service);
             loop.unwatch(readFd);
             Posix.closeQuietly(readFd);
             return;
@@ -93,7 +92,6 @@ final class ChildOutput {
                 }
             }
         }
-        budget.report(service);
     }
 
     private void emit() {
@@ -102,7 +100,7 @@ final class ChildOutput {
         if (len > 0 && line[len - 1] == '\r') {
             len--;
         }
-        if (budget.take()) {
+        if (budget.take(loop, service)) {
             log.info("{}[{}]: {}", service, pid, new String(line, 0, len, StandardCharsets.UTF_8));
         }
     }
