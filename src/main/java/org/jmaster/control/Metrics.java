@@ -40,6 +40,13 @@ public final class Metrics {
             sample(b, "jmaster_exits_total", v, "reason=\"signal\"", v.exitsSignal());
         }
         counter(b, s.services(), "jmaster_throttles", "Times the service was throttled.", ServiceView::throttles);
+        family(b, "jmaster_refusals", "counter", "Connections the master refused, by reason.");
+        for (ServiceView v : s.services()) {
+            for (String reason : List.of("limit", "per_source", "rate", "source_rate", "throttled")) {
+                sample(b, "jmaster_refusals_total", v, "reason=\"" + reason + "\"",
+                        v.refusals() == null ? 0 : v.refusals().getOrDefault(reason, 0L));
+            }
+        }
         counter(b, s.services(), "jmaster_status_frames", "Status frames read from children.",
                 ServiceView::statusFrames);
         family(b, "jmaster_reloads", "counter", "Successful reloads.");

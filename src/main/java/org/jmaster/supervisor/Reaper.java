@@ -63,10 +63,18 @@ final class Reaper {
             }
         }
         boolean currentChannel = c.channel == s.channel && !s.removed && !master.shuttingDown;
+        boolean quick = System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS;
+        if (s.acceptMode()) {
+            // a connection's child served it when it ended normally, or lived past a start-up failure
+            if (normal || !quick) {
+                c.useCount = 1;
+                master.throttler.probeSucceeded(s);
+            }
+        }
         if (currentChannel && !s.throttled && c.useCount == 0) {
             if (!normal) {
                 master.throttler.throttle(s, path);
-            } else if (!c.everTaken && System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS) {
+            } else if (!c.everTaken && quick) {
                 log.warn("process {} pid {} exited without taking a request", path, c.pid);
                 s.error("pid " + c.pid + " exited without taking a request");
                 master.throttler.throttle(s, path);
@@ -81,6 +89,7 @@ final class Reaper {
         master.loop.unwatch(c.pidfd);
         Posix.closeQuietly(c.pidfd);
         master.children.remove(c.pid);
+        master.admission.release(c.source);
         s.children.remove(c.pid);
         s.totalProc--;
         if (c.avail) {

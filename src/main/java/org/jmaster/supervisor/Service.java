@@ -38,6 +38,12 @@ final class Service {
     long statusFrames;
     long wakeupsSent;
     final ChildOutput.Budget stderrBudget = new ChildOutput.Budget();
+    /** Half-open after a throttle: one probe child until a request completes. */
+    boolean probing;
+    /** Accept mode and admission control, from the entry's -M attributes (rebuilt on reload). */
+    TokenBucket rate;
+    java.util.List<SourceAddress.Network> exempt = java.util.List.of();
+    final java.util.Map<String, Long> refusals = new java.util.TreeMap<>();
     String lastError = "";
     long lastErrorMillis;
 
@@ -52,9 +58,35 @@ final class Service {
         return entry.maxProc();
     }
 
-    /** Postfix's MASTER_LIMIT_OK: 0 means no limit. */
+    /** Postfix's MASTER_LIMIT_OK (0 means no limit), with one process only while probing after a throttle. */
     boolean limitOk(int count) {
-        return maxProc() == 0 || count < maxProc();
+        int limit = probing ? 1 : maxProc();
+        return limit == 0 || count < limit;
+    }
+
+    /** True for Postfix-protocol services (status channel, shared listeners); false for accept mode. */
+    boolean postfixProtocol() {
+        return entry.attributes().protocol().equals("postfix");
+    }
+
+    /** Accept mode: the master accepts and each connection gets its own child. */
+    boolean acceptMode() {
+        return entry.attributes().protocol().equals("inetd");
+    }
+
+    /** Re-reads the admission settings of the (new) entry. */
+    void configureAdmission() {
+        rate = entry.attributes().getRate("rate")
+                .map(r -> new TokenBucket(r.count(), r.periodSeconds(), System.nanoTime())).orElse(null);
+        exempt = Admission.exemptions(entry.attributes());
+    }
+
+    java.util.Optional<String> throttleReply() {
+        return entry.attributes().get("throttle_reply");
+    }
+
+    java.util.Optional<String> refuseReply() {
+        return entry.attributes().get("refuse_reply");
     }
 
     /** Stress-adaptive behaviour applies to services reachable from the network with more than one process. */

@@ -16,7 +16,8 @@ public record Snapshot(long pid, long startedAtMillis, long uptimeSeconds, Strin
                               int wakeup, int children, int idle, int busy, long spawns, long exitsNormal,
                               long exitsStatus, long exitsSignal, long throttles, long statusFrames,
                               boolean throttled, long throttleRetryAtMillis, String lastError,
-                              long lastErrorAtMillis, String command) {}
+                              long lastErrorAtMillis, String command, String protocol, boolean probing,
+                              java.util.Map<String, Long> refusals) {}
 
     /** One child process. */
     public record ChildView(long pid, String service, String state, int uses, long ageMillis, long generation,

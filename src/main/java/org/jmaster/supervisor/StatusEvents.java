@@ -68,6 +68,7 @@ final class StatusEvents {
             case StatusChannel.STAT_AVAIL:
                 if (!c.avail) {
                     c.useCount++;
+                    master.throttler.probeSucceeded(s);
                     master.availability.more(s, c);
                 }
                 break;

@@ -69,6 +69,8 @@ public final class Supervisor {
     final Reaper reaper = new Reaper(this);
     final Throttler throttler = new Throttler(this);
     final Wakeups wakeups = new Wakeups(this);
+    final Acceptor acceptor = new Acceptor(this);
+    final Admission admission = new Admission();
     final Map<Integer, Child> children = new HashMap<>();
     private final Map<ServiceKey, Service> services = new LinkedHashMap<>();
     private final Config config;
@@ -218,6 +220,7 @@ public final class Supervisor {
         }
         Service s = new Service(e, listeners, addresses, localOnly);
         s.channel = StatusChannel.open();
+        s.configureAdmission();
         return s;
     }
 
@@ -303,6 +306,7 @@ public final class Supervisor {
                     log.warn("to change inet_interfaces, stop and start Postfix");
                 }
                 s.entry = e;
+                s.configureAdmission();
                 s.conditionalWakeupPending = e.conditionalWakeup();
                 restartChannel(s);
                 next.put(e.key(), s);
@@ -345,7 +349,8 @@ public final class Supervisor {
                 fresh.defaultProcessLimit(), fresh.throttleSeconds(), fresh.throttleMaxSeconds(),
                 fresh.throttleResetSeconds(), fresh.shutdownGraceSeconds(), fresh.inetInterfaces(),
                 old.inetProtocols(), fresh.tcpWindowSize(), fresh.mailOwner(), fresh.syslogName(),
-                fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment());
+                fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment(),
+                fresh.maxUse());
     }
 
     private static void warnFrozen(String name, String old, String fresh) {
@@ -446,7 +451,8 @@ public final class Supervisor {
                     s.listeners.stream().map(Listener::endpoint).toList(), e.maxProc(), e.wakeupSeconds(),
                     s.totalProc, s.availProc, busy, s.spawns, s.exitsNormal, s.exitsStatus, s.exitsSignal,
                     s.throttles, s.statusFrames, s.throttled, s.throttled ? s.throttle.retryAtMillis : 0,
-                    s.lastError, s.lastErrorMillis, e.execPath(settings.daemonDirectory()).toString()));
+                    s.lastError, s.lastErrorMillis, e.execPath(settings.daemonDirectory()).toString(),
+                    e.attributes().protocol(), s.probing, Map.copyOf(s.refusals)));
         }
         List<Snapshot.ChildView> kids = new ArrayList<>();
         for (Child c : children.values()) {
