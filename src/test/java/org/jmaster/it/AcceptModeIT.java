@@ -144,6 +144,29 @@ class AcceptModeIT {
     }
 
     @Test
+    void ipv6SourcesAreCountedByTheirSlash64() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.net.NetworkInterface.networkInterfaces()
+                .flatMap(java.net.NetworkInterface::inetAddresses)
+                        .anyMatch(a -> a instanceof java.net.Inet6Address && a.isLoopbackAddress()),
+                "skipped: no ::1 on this machine");
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.mainCf("inet_protocols = all");
+            m.masterCf("[::1]:" + port + " inet n n n - 10 /bin/cat -M protocol=inetd -M max_per_source=1"
+                    + " -M refuse_reply={421 one per /64}").start();
+            try (Socket first = new Socket("::1", port)) {
+                first.getOutputStream().write("v6\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(firstLine(first)).isEqualTo("v6");
+                try (Socket second = new Socket("::1", port)) {
+                    second.setSoTimeout(10_000);
+                    assertThat(firstLine(second)).isEqualTo("421 one per /64");
+                }
+            }
+            assertThat(m.logText()).containsPattern("refused connection from \\[0:0:0:0:0:0:0:1\\]:\\d+ to service");
+        }
+    }
+
+    @Test
     void rateLimitsPerServiceAndPerSource() throws Exception {
         int svc = MasterProcess.freePort();
         int src = MasterProcess.freePort();
