@@ -187,7 +187,7 @@ public final class Main {
                     public void reopenLogs() {
                         MasterLog.reopen().forEach(w -> log.warn("{}", w));
                     }
-                }));
+                }, home().resolve("target").resolve("jmaster-exec")));
         try {
             supervisor.start(main, table, passed);
             ControlServer.open(supervisor, main.get("master_control_socket"), main.get("master_control_group"));

@@ -33,6 +33,9 @@ final class Availability {
             want = s.throttleReply().isPresent();
         } else if (s.acceptMode()) {
             want = s.limitOk(s.totalProc) || s.refuseReply().isPresent();
+        } else if (s.systemdProtocol()) {
+            // one instance owns the sockets; spawn again only once it is gone
+            want = s.totalProc == 0;
         } else if (s.availProc > 0) {
             want = false;
         } else if (s.limitOk(s.totalProc)) {
@@ -50,6 +53,7 @@ final class Availability {
                         + " configuration settings");
             }
         }
+        master.prefork.request(s);
         if (want == s.listening) {
             return;
         }
@@ -73,6 +77,10 @@ final class Availability {
         }
         if (s.throttled || s.acceptMode()) {
             master.acceptor.ready(s, fd);
+            return;
+        }
+        if (s.systemdProtocol()) {
+            master.spawner.spawnSystemd(s);
             return;
         }
         if (s.stressEligible() && !s.limitOk(s.totalProc + 1)) {

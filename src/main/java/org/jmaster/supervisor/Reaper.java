@@ -64,7 +64,7 @@ final class Reaper {
         }
         boolean currentChannel = c.channel == s.channel && !s.removed && !master.shuttingDown;
         boolean quick = System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS;
-        if (s.acceptMode()) {
+        if (s.acceptMode() || s.systemdProtocol()) {
             // a connection's child served it when it ended normally, or lived past a start-up failure
             if (normal || !quick) {
                 c.useCount = 1;

@@ -38,6 +38,12 @@ final class Service {
     long statusFrames;
     long wakeupsSent;
     final ChildOutput.Budget stderrBudget = new ChildOutput.Budget();
+    /** What children inherit beyond their descriptors (-M user, rlimit_*, ...), resolved at (re)load. */
+    Inheritance inheritance = Inheritance.NONE;
+    /** Prefork: spawns per tick now (1, 2, 4 ... up to 32), and the pending maintenance timer. */
+    int preforkRamp = 1;
+    EventLoop.Timer preforkTimer;
+    long lastSpareRecycleMillis;
     /** Half-open after a throttle: one probe child until a request completes. */
     boolean probing;
     /** Accept mode and admission control, from the entry's -M attributes (rebuilt on reload). */
@@ -67,6 +73,11 @@ final class Service {
     /** True for Postfix-protocol services (status channel, shared listeners); false for accept mode. */
     boolean postfixProtocol() {
         return entry.attributes().protocol().equals("postfix");
+    }
+
+    /** systemd socket activation: the child gets the listeners at fd 3 with LISTEN_FDS, one instance at a time. */
+    boolean systemdProtocol() {
+        return entry.attributes().protocol().equals("systemd");
     }
 
     /** Accept mode: the master accepts and each connection gets its own child. */

@@ -30,20 +30,30 @@ final class Spawner {
         this.master = master;
     }
 
+    /** One child for a readable listener: only when no child is idle, as Postfix's master_spawn insists. */
     void spawn(Service s) {
         if (s.throttled || s.availProc > 0 || !s.limitOk(s.totalProc)) {
             throw new IllegalStateException("master_spawn: at process limit " + s.totalProc
                     + " or idle/throttled (" + s.label() + ")");
         }
+        spawnPostfix(s);
+    }
+
+    /** Prefork: one more idle child ahead of demand; false when none could be started. */
+    boolean spawnIdle(Service s) {
+        if (s.throttled || !s.limitOk(s.totalProc)) {
+            return false;
+        }
+        return spawnPostfix(s);
+    }
+
+    private boolean spawnPostfix(Service s) {
         long gen = ++generation;
         boolean stressed = s.stressEligible() && s.stressExpireTime > System.currentTimeMillis();
         List<String> argv = jitter(s, s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
                 s.stressEligible(), stressed));
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        SpawnPlan.Builder plan = SpawnPlan.builder(path)
-                .argv(argv)
-                .env(master.environment.forChild(gen))
-                .cwd(master.settings.queueDirectory().toString())
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, Map.of("GENERATION", Long.toOctalString(gen))))
                 .dup2(master.flowPipe[0], FLOW_READ_FD)
                 .dup2(master.flowPipe[1], FLOW_WRITE_FD)
                 .dup2(s.channel.childFd, STATUS_FD);
@@ -52,7 +62,7 @@ final class Spawner {
         }
         int pid = launch(s, plan, path);
         if (pid < 0) {
-            return;
+            return false;
         }
         Child c = track(s, pid, gen, argv);
         if (s.conditionalWakeupPending) {
@@ -60,6 +70,71 @@ final class Spawner {
             master.wakeups.start(s);
         }
         master.availability.more(s, c);
+        return true;
+    }
+
+    /**
+     * systemd socket activation: one child gets every listener of the service at fd 3, 4, … with
+     * {@code LISTEN_FDS}, {@code LISTEN_FDNAMES} and (set by the exec step, as it must be the child's
+     * own pid) {@code LISTEN_PID}; argv as master.cf writes it. It is busy for as long as it lives.
+     */
+    void spawnSystemd(Service s) {
+        long gen = ++generation;
+        List<String> argv = plainArgv(s);
+        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
+        int n = s.listeners.size();
+        List<String> names = new ArrayList<>(List.of(s.entry.attributes().get("fdname").orElse(s.entry.extName())
+                .split(":")));
+        while (names.size() < n) {
+            names.add(names.get(names.size() - 1));
+        }
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("LISTEN_FDS", Integer.toString(n));
+        extra.put("LISTEN_FDNAMES", String.join(":", names.subList(0, n)));
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, extra));
+        for (int i = 0; i < n; i++) {
+            plan.dup2(s.listeners.get(i).fd(), 3 + i);
+        }
+        int pid = launch(s, plan, path);
+        if (pid < 0) {
+            return;
+        }
+        Child c = track(s, pid, gen, argv);
+        c.everTaken = true;
+        master.availability.listen(s);
+    }
+
+    private static List<String> plainArgv(Service s) {
+        List<String> argv = new ArrayList<>();
+        argv.add(s.entry.command());
+        argv.addAll(s.entry.args());
+        return argv;
+    }
+
+    /** The child's environment: the base, {@code extra}, then the service's {@code -M env=}. */
+    private List<String> environment(Service s, Map<String, String> extra) {
+        Map<String, String> all = new LinkedHashMap<>(extra);
+        all.putAll(Inheritance.extraEnvironment(s.entry));
+        return master.environment.plus(all);
+    }
+
+    /**
+     * A plan for {@code path argv}, through {@code jmaster-exec} when the service asks for what
+     * posix_spawn cannot do (user, limits, umask, chroot, LISTEN_PID).
+     */
+    private SpawnPlan.Builder builder(Service s, String path, List<String> argv, List<String> env) {
+        String cwd = Inheritance.cwd(s.entry, master.settings.queueDirectory().toString());
+        List<String> shim = s.inheritance.shimArgs();
+        if (shim.isEmpty()) {
+            return SpawnPlan.builder(path).argv(argv).env(env).cwd(cwd);
+        }
+        List<String> wrapped = new ArrayList<>();
+        wrapped.add("jmaster-exec");
+        wrapped.addAll(shim);
+        wrapped.add("--");
+        wrapped.add(path);
+        wrapped.addAll(argv);
+        return SpawnPlan.builder(master.execShim().toString()).argv(wrapped).env(env).cwd(cwd);
     }
 
     /**
@@ -69,14 +144,9 @@ final class Spawner {
      */
     void spawnConnection(Service s, int conn, PeerAddress peer, Child.Source source) {
         long gen = ++generation;
-        List<String> argv = new ArrayList<>();
-        argv.add(s.entry.command());
-        argv.addAll(s.entry.args());
+        List<String> argv = plainArgv(s);
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        SpawnPlan.Builder plan = SpawnPlan.builder(path)
-                .argv(argv)
-                .env(master.environment.plus(connectionEnvironment(conn, peer)))
-                .cwd(master.settings.queueDirectory().toString())
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, connectionEnvironment(conn, peer)))
                 .dup2(conn, 0)
                 .dup2(conn, 1);
         int pid = launch(s, plan, path);

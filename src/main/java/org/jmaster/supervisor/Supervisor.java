@@ -36,7 +36,7 @@ public final class Supervisor {
 
     /** What the supervisor needs from the command line and its caller. */
     public record Config(boolean foreground, boolean verbose, boolean initMode, String version,
-                         Supplier<Loaded> reloader, Hooks hooks) {}
+                         Supplier<Loaded> reloader, Hooks hooks, java.nio.file.Path execShim) {}
 
     /** Moments the caller acts on (service manager notifications, logging); all run on the loop thread. */
     public interface Hooks {
@@ -71,6 +71,7 @@ public final class Supervisor {
     final Wakeups wakeups = new Wakeups(this);
     final Acceptor acceptor = new Acceptor(this);
     final Admission admission = new Admission();
+    final Prefork prefork = new Prefork(this);
     final Map<Integer, Child> children = new HashMap<>();
     private final Map<ServiceKey, Service> services = new LinkedHashMap<>();
     private final Config config;
@@ -159,6 +160,10 @@ public final class Supervisor {
         }, reapOrphans);
     }
 
+    java.nio.file.Path execShim() {
+        return config.execShim();
+    }
+
     /** The loop, for servers that share it (control socket, metrics). */
     public EventLoop loop() {
         return loop;
@@ -219,6 +224,12 @@ public final class Supervisor {
             throw new IOException("service " + e.extName() + "(" + e.name() + "): " + ex.getMessage(), ex);
         }
         Service s = new Service(e, listeners, addresses, localOnly);
+        try {
+            s.inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+        } catch (ConfigException ex) {
+            Listeners.close(listeners);
+            throw new IOException(ex.getMessage());
+        }
         s.channel = StatusChannel.open();
         s.configureAdmission();
         return s;
@@ -299,6 +310,17 @@ public final class Supervisor {
         for (ServiceEntry e : loaded.table().services()) {
             Service s = services.get(e.key());
             if (s != null) {
+                Inheritance inheritance;
+                try {
+                    inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+                } catch (ConfigException ex) {
+                    ex.errors().forEach(err -> log.warn("{}", err));
+                    log.warn("service {}: keeping its previous settings", s.label());
+                    s.removed = false;
+                    next.put(e.key(), s);
+                    continue;
+                }
+                s.inheritance = inheritance;
                 s.removed = false;
                 if (e.type() == ServiceType.INET && e.inetHost() == null
                         && !Objects.equals(fresh.inetInterfaces(), frozenInterfaces)) {

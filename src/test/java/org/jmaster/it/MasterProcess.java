@@ -41,9 +41,11 @@ final class MasterProcess implements AutoCloseable {
         this.daemons = Files.createDirectories(dir.resolve("daemons"));
         this.record = Files.createDirectories(dir.resolve("record"));
         this.log = dir.resolve("master.log");
-        Path fake = daemons.resolve("fake");
-        Files.copy(REPO.resolve("src/test/resources/daemons/fake"), fake, StandardCopyOption.REPLACE_EXISTING);
-        fake.toFile().setExecutable(true);
+        for (String name : List.of("fake", "sdchild")) {
+            Path daemon = daemons.resolve(name);
+            Files.copy(REPO.resolve("src/test/resources/daemons/" + name), daemon, StandardCopyOption.REPLACE_EXISTING);
+            daemon.toFile().setExecutable(true);
+        }
         mainCf("");
     }
 
