@@ -18,6 +18,7 @@ import org.jmaster.control.MetricsServer;
 import org.jmaster.control.Notifier;
 import org.jmaster.log.MasterLog;
 import org.jmaster.log.Severity;
+import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SyslogSocket;
 import org.jmaster.net.SocketActivation;
@@ -129,6 +130,14 @@ public final class Main {
         SocketActivation passed = SocketActivation.fromEnvironment(System.getenv());
         Posix.umask(077);
         Posix.ignoreSigpipe();
+        try {
+            int nice = main.getInt("master_nice");
+            if (nice != 0) {
+                Posix.setNice(nice);
+            }
+        } catch (ConfigException | NativeException e) {
+            log.warn("master_nice: {}", e.getMessage());
+        }
         Posix.raiseNofileLimit();
         for (ConfigError w : main.warnings()) {
             log.warn("{}", w);

@@ -74,6 +74,7 @@ final class Parameters {
         str(m, "master_control_socket", "$queue_directory/pid/master.ctl");
         str(m, "master_control_group", "");
         str(m, "master_metrics_listen", "");
+        m.put("master_nice", new Spec("master_nice", Kind.INT, "0", -20, 19, 's'));
         return Collections.unmodifiableMap(m);
     }
 

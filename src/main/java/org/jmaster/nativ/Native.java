@@ -92,6 +92,8 @@ final class Native {
 
         int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
+        int setpriority(int which, int who, int prio);
+
         int kill(int pid, int sig);
 
         int killpg(int pgrp, int sig);

@@ -407,6 +407,19 @@ public final class Posix {
     }
 
     /**
+     * Sets the nice value of every thread of this process (on Linux, {@code setpriority(PRIO_PROCESS)}
+     * acts on one thread; threads started later inherit it from the thread that starts them).
+     */
+    public static void setNice(int nice) throws NativeException {
+        String[] tids = new java.io.File("/proc/self/task").list();
+        for (String tid : tids == null ? new String[] {"0"} : tids) {
+            if (C.setpriority(0, Integer.parseInt(tid), nice) != 0 && Native.errno() != ESRCH) {
+                throw fail("setpriority", tid + " " + nice);
+            }
+        }
+    }
+
+    /**
      * Makes this process the reaper of its descendants' orphans ({@code PR_SET_CHILD_SUBREAPER}), so
      * they become its children instead of init's.
      */
