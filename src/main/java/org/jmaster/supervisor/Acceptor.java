@@ -71,13 +71,13 @@ final class Acceptor {
 
     private void refuse(Service s, int conn, String who, InetAddress from, String reason, String reply) {
         s.refusals.merge(reason, 1L, Long::sum);
+        master.admission.logRefusal(s, who, from == null ? "local" : from.getHostAddress(), reason);
         if (reply != null) {
             byte[] line = (reply + "\r\n").getBytes(StandardCharsets.UTF_8);
             // a fresh connection's send buffer is empty: one line always fits, and we never wait
             Posix.writeQuietly(conn, line);
         }
         Posix.closeQuietly(conn);
-        master.admission.logRefusal(s, who, from == null ? "local" : from.getHostAddress(), reason);
     }
 
     private static PeerAddress peerOf(int conn) {

@@ -162,7 +162,7 @@ class AcceptModeIT {
                     assertThat(firstLine(second)).isEqualTo("421 one per /64");
                 }
             }
-            assertThat(m.logText()).containsPattern("refused connection from \\[0:0:0:0:0:0:0:1\\]:\\d+ to service");
+            m.awaitLog("refused connection from \\[0:0:0:0:0:0:0:1\\]:\\d+ to service");
         }
     }
 
