@@ -1389,7 +1389,12 @@ public final class Posix {
      * full).
      */
     public static int connectUnix(String path) throws NativeException {
-        int fd = socket(Abi.AF_UNIX, Abi.SOCK_STREAM | Abi.SOCK_NONBLOCK, path);
+        return connectUnixOnce(Abi.SOCK_STREAM | Abi.SOCK_NONBLOCK, path);
+    }
+
+    /** A unix socket of {@code type} connected to {@code path} in one attempt; closed again on failure. */
+    private static int connectUnixOnce(int type, String path) throws NativeException {
+        int fd = socket(Abi.AF_UNIX, type, path);
         try {
             int err = connectOnce(fd, path);
             if (err != 0) {
@@ -1496,17 +1501,7 @@ public final class Posix {
 
     /** A datagram socket connected to the unix socket at {@code path} (for syslog), blocking, close-on-exec. */
     public static int unixDgramConnect(String path) throws NativeException {
-        int fd = socket(Abi.AF_UNIX, Abi.SOCK_DGRAM, path);
-        try {
-            int err = connectOnce(fd, path);
-            if (err != 0) {
-                throw new NativeException("connect", path, err);
-            }
-            return fd;
-        } catch (NativeException | RuntimeException e) {
-            C.close(fd);
-            throw e;
-        }
+        return connectUnixOnce(Abi.SOCK_DGRAM, path);
     }
 
     /** connect(2) once (EINTR retried); returns 0 or the errno. */
