@@ -195,6 +195,22 @@ class AcceptModeIT {
     }
 
     @Test
+    void theTokenBucketRefills() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.masterCf(port + " inet n n n - 10 /bin/sh -c {echo served} -M protocol=inetd -M rate=2/1s"
+                    + " -M refuse_reply={421 slow down}").start();
+            List<String> answers = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                answers.add(oneLine("127.0.0.1", port));
+            }
+            assertThat(answers).contains("421 slow down");
+            // a bounded wait: within a few seconds tokens are back and a connection is served again
+            await().atMost(Duration.ofSeconds(5)).until(() -> "served".equals(oneLine("127.0.0.1", port)));
+        }
+    }
+
+    @Test
     void throttledServiceAnswersAndRecoversThroughOneProbe() throws Exception {
         int port = MasterProcess.freePort();
         Path broken = tmp.resolve("broken");
