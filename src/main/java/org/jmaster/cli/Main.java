@@ -13,10 +13,15 @@ import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceTable;
+import org.jmaster.control.ControlServer;
+import org.jmaster.control.MetricsServer;
+import org.jmaster.control.Notifier;
 import org.jmaster.log.MasterLog;
 import org.jmaster.log.Severity;
+import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SyslogSocket;
+import org.jmaster.net.SocketActivation;
 import org.jmaster.supervisor.Supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +88,9 @@ public final class Main {
             return fatal(e.errors());
         }
         Path pidFile = Path.of(main.get("queue_directory"), "pid", "master.pid");
+        if (opts.command().isPresent()) {
+            return new OperatorCommands(main, pidFile, this::check).run(opts.command().get(), opts.json());
+        }
         if (opts.test()) {
             return PidLock.isHeld(pidFile) ? 1 : 0;
         }
@@ -104,7 +112,11 @@ public final class Main {
                 }
             }
         }
-        if (!opts.foreground() && opts.daemonPipe() < 0) {
+        if (opts.initMode() && Posix.getpid() != 1) {
+            log.error(Severity.FATAL, "-i is allowed only for PID 1 process");
+            return 1;
+        }
+        if (!opts.foreground() && !opts.initMode() && opts.daemonPipe() < 0) {
             if (PidLock.isHeld(pidFile)) {
                 return alreadyRunning(pidFile);
             }
@@ -114,8 +126,18 @@ public final class Main {
     }
 
     private int serve(MainConfig main, ServiceTable table, boolean verbose, Path pidFile) {
+        // take over listeners a service manager passed, before anything else opens descriptors
+        SocketActivation passed = SocketActivation.fromEnvironment(System.getenv());
         Posix.umask(077);
         Posix.ignoreSigpipe();
+        try {
+            int nice = main.getInt("master_nice");
+            if (nice != 0) {
+                Posix.setNice(nice);
+            }
+        } catch (ConfigException | NativeException e) {
+            log.warn("master_nice: {}", e.getMessage());
+        }
         Posix.raiseNofileLimit();
         for (ConfigError w : main.warnings()) {
             log.warn("{}", w);
@@ -149,22 +171,46 @@ public final class Main {
             }
         }
         configureLogging(main, verbose);
-        Supervisor supervisor = new Supervisor(new Supervisor.Config(opts.foreground(), verbose, Version.VERSION,
-                this::reloadFiles, () -> {
-                    try {
-                        configureLogging(MainConfig.load(configDir, compiledDefaults), verbose);
-                    } catch (ConfigException e) {
-                        // the reload itself already read this file successfully
+        Notifier notifier = Notifier.fromEnvironment();
+        Supervisor supervisor = new Supervisor(new Supervisor.Config(opts.foreground(), verbose, opts.initMode(),
+                Version.VERSION, this::reloadFiles, new Supervisor.Hooks() {
+                    @Override
+                    public void reloading() {
+                        notifier.reloading();
                     }
-                }));
+
+                    @Override
+                    public void reloaded(MainConfig fresh, String summary) {
+                        if (fresh != null) {
+                            configureLogging(fresh, verbose);
+                        }
+                        notifier.ready(summary);
+                    }
+
+                    @Override
+                    public void stopping() {
+                        notifier.stopping();
+                    }
+
+                    @Override
+                    public void reopenLogs() {
+                        MasterLog.reopen().forEach(w -> log.warn("{}", w));
+                    }
+                }, home().resolve("target").resolve("jmaster-exec")));
         try {
-            supervisor.start(main, table);
+            supervisor.start(main, table, passed);
+            ControlServer.open(supervisor, main.get("master_control_socket"), main.get("master_control_group"));
+            if (!main.get("master_metrics_listen").isEmpty()) {
+                MetricsServer.open(supervisor, main.get("master_metrics_listen"));
+            }
         } catch (IOException | ConfigException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return 1;
         }
         opts.exitTime().ifPresent(supervisor::exitAfter);
         log.info("daemon started -- version {}, configuration {}", Version.VERSION, configDir);
+        notifier.ready(supervisor.summary());
+        notifier.startWatchdog(supervisor.loop());
         if (opts.daemonPipe() >= 0) {
             Daemon.reportStarted(opts.daemonPipe());
         }
@@ -192,7 +238,7 @@ public final class Main {
         }
     }
 
-    private int check(MainConfig main) {
+    int check(MainConfig main) {
         PrintStream out = System.out;
         List<String> problems = new ArrayList<>();
         main.warnings().forEach(w -> System.err.println("warning: " + w));

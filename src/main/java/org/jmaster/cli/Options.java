@@ -18,10 +18,18 @@ import java.util.Optional;
  * @param waitInit   {@code -w}: wait for the daemon's initialisation (jmaster always does when detaching)
  * @param check      {@code --check}: validate both files, print the table, exit
  * @param daemonPipe internal: the detached daemon's start-up report descriptor (set by the launcher process)
+ * @param initMode   {@code -i}: run as PID 1 (init of a container)
+ * @param command    an operator command ({@code status}, {@code children}, {@code reload}, {@code stop},
+ *                   {@code abort}, {@code check}) instead of running a master
+ * @param json       {@code --json}: machine-readable output of {@code status} and {@code children}
  */
 public record Options(Optional<String> configDir, boolean debugger, boolean foreground, Optional<Integer> exitTime,
                       boolean test, int verbose, boolean waitInit, boolean check, boolean help, boolean version,
-                      int daemonPipe) {
+                      int daemonPipe, boolean initMode, Optional<String> command, boolean json) {
+
+    /** The operator commands, talking to a running master. */
+    public static final java.util.Set<String> COMMANDS = java.util.Set.of("status", "children", "reload", "stop",
+            "abort", "check");
 
     /** A command line that cannot be obeyed; the message is printed with the usage line. */
     public static final class UsageException extends Exception {
@@ -31,7 +39,8 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
     }
 
     public static final String USAGE = "usage: master [-c config_dir] [-D (debug)] [-d (don't detach from terminal)]"
-            + " [-e exit_time] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help] [--version]";
+            + " [-e exit_time] [-i (init mode)] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help]"
+            + " [--version]\n       master [-c config_dir] status|children [--json] | reload | stop | abort | check";
 
     /** Internal option naming the descriptor on which a detached daemon reports start-up. */
     static final String DAEMON_PIPE = "--daemon-pipe";
@@ -39,14 +48,14 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
     public static Options parse(String[] args) throws UsageException {
         Optional<String> configDir = Optional.empty();
         boolean debugger = false, foreground = false, test = false, waitInit = false;
-        boolean check = false, help = false, version = false;
+        boolean check = false, help = false, version = false, initMode = false, json = false;
         Optional<Integer> exitTime = Optional.empty();
         int verbose = 0;
         int daemonPipe = -1;
         List<String> operands = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (!operands.isEmpty() || !a.startsWith("-") || a.equals("-")) {
+            if (!a.startsWith("-") || a.equals("-")) {
                 operands.add(a);
                 continue;
             }
@@ -61,6 +70,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                     case "--check": check = true; break;
                     case "--help": help = true; break;
                     case "--version": version = true; break;
+                    case "--json": json = true; break;
                     case DAEMON_PIPE:
                         daemonPipe = parseInt(a, value(args, ++i, a));
                         break;
@@ -74,6 +84,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                     case 'D': debugger = true; break;
                     case 'd': foreground = true; break;
                     case 't': test = true; break;
+                    case 'i': initMode = true; break;
                     case 'v': verbose++; break;
                     case 'w': waitInit = true; break;
                     case 'c':
@@ -91,14 +102,25 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                 }
             }
         }
+        Optional<String> command = Optional.empty();
         if (!operands.isEmpty()) {
-            throw new UsageException("unexpected argument: " + operands.get(0));
+            if (operands.size() > 1 || !COMMANDS.contains(operands.get(0))) {
+                throw new UsageException("unexpected argument: " + operands.get(operands.size() > 1
+                        && COMMANDS.contains(operands.get(0)) ? 1 : 0));
+            }
+            command = Optional.of(operands.get(0));
         }
         if (test && waitInit) {
             throw new UsageException("the -t and -w options cannot be used together");
         }
+        if (initMode && (debugger || foreground || waitInit)) {
+            throw new UsageException("the -i option cannot be used with -D, -d, or -w");
+        }
+        if (json && command.filter(c -> c.equals("status") || c.equals("children")).isEmpty()) {
+            throw new UsageException("--json goes with status or children");
+        }
         return new Options(configDir, debugger, foreground, exitTime, test, verbose, waitInit, check, help,
-                version, daemonPipe);
+                version, daemonPipe, initMode, command, json);
     }
 
     private static String value(String[] args, int i, String option) throws UsageException {

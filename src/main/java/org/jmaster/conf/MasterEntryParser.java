@@ -89,11 +89,18 @@ final class MasterEntryParser {
         if (type == null) {
             return null;
         }
+        ServiceAttributes built = attributes.build();
+        String protocol = built.protocol();
+        if (protocol.equals("inetd") && type != ServiceType.INET && type != ServiceType.UNIX) {
+            error("attribute \"protocol\": inetd needs a stream service (inet or unix), not \"" + transport + "\"");
+        } else if (protocol.equals("systemd") && type == ServiceType.PASS) {
+            error("attribute \"protocol\": systemd cannot take a pass service");
+        }
         String name = type == ServiceType.INET
                 ? (inet == null ? extName : inet.canonical())
                 : (privateAccess ? "private/" : "public/") + extName;
         return new ServiceEntry(file, line, extName, type, name, privateAccess, unprivileged, chroot,
-                wakeup, conditional, maxProc, command, args, attributes.build(),
+                wakeup, conditional, maxProc, command, args, built,
                 inet == null ? null : inet.host(), inet == null ? -1 : inet.port());
     }
 

@@ -71,6 +71,10 @@ final class Parameters {
         time(m, "service_throttle_max_time", "3600s", 1, 's');
         time(m, "service_throttle_reset_time", "600s", 1, 's');
         time(m, "master_shutdown_grace_time", "5s", 0, 's');
+        str(m, "master_control_socket", "$queue_directory/pid/master.ctl");
+        str(m, "master_control_group", "");
+        str(m, "master_metrics_listen", "");
+        m.put("master_nice", new Spec("master_nice", Kind.INT, "0", -20, 19, 's'));
         return Collections.unmodifiableMap(m);
     }
 

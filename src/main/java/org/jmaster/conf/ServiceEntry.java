@@ -61,9 +61,12 @@ public record ServiceEntry(
         return new ServiceKey(name, type);
     }
 
-    /** {@code daemonDirectory + "/" + command}, as Postfix builds it (no PATH search). */
+    /**
+     * {@code daemonDirectory + "/" + command}, as Postfix builds it (no PATH search); jmaster uses an
+     * absolute command (an ordinary program such as {@code /bin/cat}) as it is.
+     */
     public Path execPath(Path daemonDirectory) {
-        return Path.of(daemonDirectory.toString() + "/" + command);
+        return command.startsWith("/") ? Path.of(command) : Path.of(daemonDirectory.toString() + "/" + command);
     }
 
     /** Whether the child may be told about stress: not local-only and more than one process. */

@@ -22,7 +22,15 @@ public final class MasterLog {
     /** The local syslog socket. */
     public static final String SYSLOG_SOCKET = "/dev/log";
 
+    private static Settings lastSettings;
+    private static Function<String, SyslogTransport> lastTransport;
+
     private MasterLog() {}
+
+    /** SIGUSR1: reopens the log file (after logrotate moved it away); returns warnings as configure does. */
+    public static List<String> reopen() {
+        return lastSettings == null ? List.of() : configure(lastSettings, lastTransport);
+    }
 
     /**
      * Reconfigures logging. {@code syslogTransport} opens the datagram transport to a syslog socket
@@ -30,6 +38,8 @@ public final class MasterLog {
      */
     public static List<String> configure(Settings s, Function<String, SyslogTransport> syslogTransport) {
         PostfixAppender appender = appender();
+        lastSettings = s;
+        lastTransport = syslogTransport;
         List<String> warnings = new ArrayList<>();
         List<LogSink> sinks = new ArrayList<>();
         boolean stderr = s.foreground();

@@ -51,7 +51,10 @@ final class Abi {
     static final int SIGACTION_HANDLER = 0;
 
     // ---- waitid / siginfo_t (128 bytes; SIGCHLD fields after a 4-byte pad) ----
+    static final int P_ALL = 0;
     static final int P_PIDFD = 3;
+    static final int WNOWAIT = 0x01000000;
+    static final int PR_SET_CHILD_SUBREAPER = 36;
     static final int WNOHANG = 1;
     static final int WEXITED = 4;
     static final int SIGINFO_SIZE = 128;

@@ -88,6 +88,12 @@ final class Native {
 
         int waitid(int idtype, int id, long siginfo, int options);
 
+        int waitpid(int pid, long status, int options);
+
+        int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
+        int setpriority(int which, int who, int prio);
+
         int kill(int pid, int sig);
 
         int killpg(int pgrp, int sig);

@@ -406,6 +406,62 @@ public final class Posix {
         }
     }
 
+    /**
+     * Sets the nice value of every thread of this process (on Linux, {@code setpriority(PRIO_PROCESS)}
+     * acts on one thread; threads started later inherit it from the thread that starts them).
+     */
+    public static void setNice(int nice) throws NativeException {
+        String[] tids = new java.io.File("/proc/self/task").list();
+        for (String tid : tids == null ? new String[] {"0"} : tids) {
+            if (C.setpriority(0, Integer.parseInt(tid), nice) != 0 && Native.errno() != ESRCH) {
+                throw fail("setpriority", tid + " " + nice);
+            }
+        }
+    }
+
+    /**
+     * Makes this process the reaper of its descendants' orphans ({@code PR_SET_CHILD_SUBREAPER}), so
+     * they become its children instead of init's.
+     */
+    public static void setChildSubreaper() throws NativeException {
+        if (C.prctl(Abi.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+            throw fail("prctl", "PR_SET_CHILD_SUBREAPER");
+        }
+    }
+
+    /**
+     * The pid of some child that has exited and is waiting to be reaped, without reaping it
+     * ({@code waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)}); 0 when there is none (or no child at all).
+     */
+    public static int waitableChild() {
+        Scratch s = Scratch.get();
+        int mark = s.mark();
+        try {
+            long info = s.calloc(Abi.SIGINFO_SIZE);
+            while (C.waitid(Abi.P_ALL, 0, info, Abi.WEXITED | Abi.WNOHANG | Abi.WNOWAIT) < 0) {
+                int err = Native.errno();
+                if (err == ECHILD) {
+                    return 0;
+                }
+                if (err != EINTR) {
+                    throw new UncheckedNativeException("waitid", "P_ALL", err);
+                }
+            }
+            return MEM.getInt(info + Abi.SIGINFO_PID);
+        } finally {
+            s.release(mark);
+        }
+    }
+
+    /** Reaps child {@code pid} if it has exited ({@code waitpid(pid, WNOHANG)}); true when it was reaped. */
+    public static boolean reapNoHang(int pid) {
+        int r;
+        while ((r = C.waitpid(pid, 0L, Abi.WNOHANG)) < 0 && Native.errno() == EINTR) {
+            // retry
+        }
+        return r == pid;
+    }
+
     /** Sends {@code sig} through a pidfd; false when the process has already exited (ESRCH). */
     public static boolean pidfdSendSignal(int pidfd, int sig) {
         if (C.pidfd_send_signal(pidfd, sig, 0L, 0) == 0) {
@@ -1424,7 +1480,12 @@ public final class Posix {
      * full).
      */
     public static int connectUnix(String path) throws NativeException {
-        int fd = socket(Abi.AF_UNIX, Abi.SOCK_STREAM | Abi.SOCK_NONBLOCK, path);
+        return connectUnixOnce(Abi.SOCK_STREAM | Abi.SOCK_NONBLOCK, path);
+    }
+
+    /** A unix socket of {@code type} connected to {@code path} in one attempt; closed again on failure. */
+    private static int connectUnixOnce(int type, String path) throws NativeException {
+        int fd = socket(Abi.AF_UNIX, type, path);
         try {
             int err = connectOnce(fd, path);
             if (err != 0) {
@@ -1531,17 +1592,7 @@ public final class Posix {
 
     /** A datagram socket connected to the unix socket at {@code path} (for syslog), blocking, close-on-exec. */
     public static int unixDgramConnect(String path) throws NativeException {
-        int fd = socket(Abi.AF_UNIX, Abi.SOCK_DGRAM, path);
-        try {
-            int err = connectOnce(fd, path);
-            if (err != 0) {
-                throw new NativeException("connect", path, err);
-            }
-            return fd;
-        } catch (NativeException | RuntimeException e) {
-            C.close(fd);
-            throw e;
-        }
+        return connectUnixOnce(Abi.SOCK_DGRAM, path);
     }
 
     /** connect(2) once (EINTR retried); returns 0 or the errno. */
@@ -1827,6 +1878,11 @@ public final class Posix {
         }
         MEM.putShort(sa, (short) Abi.AF_UNIX);
         MEM.putByteArray(sa + Abi.SUN_PATH, p, 0, p.length);
+        if (p.length > 0 && p[0] == '@') {
+            // Linux's abstract namespace (as systemd's NOTIFY_SOCKET writes it): a leading NUL, no terminator
+            MEM.putByte(sa + Abi.SUN_PATH, (byte) 0);
+            return Abi.SUN_PATH + p.length;
+        }
         MEM.putByte(sa + Abi.SUN_PATH + p.length, (byte) 0);
         return Abi.SUN_PATH + p.length + 1;
     }

@@ -21,24 +21,35 @@ public final class Listeners {
 
     private Listeners() {}
 
-    /** Opens every endpoint of {@code entry}; on failure closes what was opened and throws. */
+    /**
+     * Opens every endpoint of {@code entry}, adopting a listener passed by the service manager where
+     * one matches; on failure closes what was opened and throws.
+     */
     public static List<Listener> open(ServiceEntry entry, List<InetAddress> addresses, int backlog,
-                                      int tcpWindowSize, Path queueDirectory, Owner owner) throws IOException {
+                                      int tcpWindowSize, Path queueDirectory, Owner owner,
+                                      SocketActivation passed) throws IOException {
         List<Listener> out = new ArrayList<>();
         try {
             switch (entry.type()) {
                 case INET:
                     for (InetAddress a : addresses) {
-                        int fd = Posix.inetListen(a, entry.inetPort(), backlog, tcpWindowSize);
+                        int fd = passed.takeInet(a, entry.inetPort(), entry.extName());
+                        if (fd < 0) {
+                            fd = Posix.inetListen(a, entry.inetPort(), backlog, tcpWindowSize);
+                        }
                         String host = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
                         out.add(new Listener(fd, host + ":" + entry.inetPort()));
                     }
                     break;
                 case UNIX:
                 case PASS: {
-                    String path = queueDirectory.resolve(entry.name()).toString();
-                    out.add(new Listener(Posix.unixListen(path, backlog), entry.name()));
-                    chown(path, owner);
+                    Path path = queueDirectory.resolve(entry.name());
+                    int fd = passed.takeUnix(path, entry.extName());
+                    if (fd < 0) {
+                        fd = Posix.unixListen(path.toString(), backlog);
+                        chown(path.toString(), owner);
+                    }
+                    out.add(new Listener(fd, entry.name()));
                     break;
                 }
                 case UNIX_DGRAM: {

@@ -20,10 +20,23 @@ final class Availability {
         this.master = master;
     }
 
-    /** Decides, and applies, whether the listeners of {@code s} are watched. */
+    /**
+     * Decides, and applies, whether the listeners of {@code s} are watched. Beyond Postfix: a throttled
+     * service with a {@code throttle_reply} is watched so the master can answer; an accept-mode service
+     * is watched while it has a free slot, or at its limit when it has a {@code refuse_reply}.
+     */
     void listen(Service s) {
         boolean want;
-        if (s.removed || s.throttled || s.availProc > 0) {
+        if (s.removed) {
+            want = false;
+        } else if (s.throttled) {
+            want = s.throttleReply().isPresent();
+        } else if (s.acceptMode()) {
+            want = s.limitOk(s.totalProc) || s.refuseReply().isPresent();
+        } else if (s.systemdProtocol()) {
+            // one instance owns the sockets; spawn again only once it is gone
+            want = s.totalProc == 0;
+        } else if (s.availProc > 0) {
             want = false;
         } else if (s.limitOk(s.totalProc)) {
             want = true;
@@ -40,22 +53,34 @@ final class Availability {
                         + " configuration settings");
             }
         }
+        master.prefork.request(s);
         if (want == s.listening) {
             return;
         }
         s.listening = want;
         for (Listener l : s.listeners) {
             if (want) {
-                master.loop.watchRead(l.fd(), (fd, rev) -> onListenerReady(s));
+                master.loop.watchRead(l.fd(), (fd, rev) -> onListenerReady(s, fd));
             } else {
                 master.loop.unwatch(l.fd());
             }
         }
     }
 
-    /** A listener became readable while watched: one spawn, with the stress decision of §4.3 first. */
-    private void onListenerReady(Service s) {
+    /**
+     * A listener became readable while watched: for a Postfix-protocol service one spawn, with the
+     * stress decision of §4.3 first; connections the master takes itself go to the acceptor.
+     */
+    private void onListenerReady(Service s, int fd) {
         if (!s.listening) {
+            return;
+        }
+        if (s.throttled || s.acceptMode()) {
+            master.acceptor.ready(s, fd);
+            return;
+        }
+        if (s.systemdProtocol()) {
+            master.spawner.spawnSystemd(s);
             return;
         }
         if (s.stressEligible() && !s.limitOk(s.totalProc + 1)) {

@@ -14,6 +14,13 @@ final class Child {
     boolean avail;
     boolean everTaken;
     int useCount;
+    /** For a connection the master accepted: whom it counts against in admission control. */
+    final Source source = new Source();
+
+    /** The admission-control key of an accepted connection's client, null when not counted. */
+    static final class Source {
+        String key;
+    }
 
     Child(int pid, int pidfd, long generation, Service service, StatusChannel channel) {
         this.pid = pid;

@@ -58,6 +58,15 @@ final class ChildEnvironment {
         return out;
     }
 
+    /** {@code NAME=value} strings plus {@code extra}, without Postfix's {@code GENERATION}. */
+    List<String> plus(Map<String, String> extra) {
+        Map<String, String> env = new LinkedHashMap<>(base);
+        env.putAll(extra);
+        List<String> out = new ArrayList<>(env.size());
+        env.forEach((k, v) -> out.add(k + "=" + v));
+        return out;
+    }
+
     Map<String, String> asMap() {
         return Map.copyOf(base);
     }

@@ -72,10 +72,9 @@ public final class EventLoop {
     }
 
     private void watch(int fd, short events, Handler handler) {
-        Watch old = watches.put(fd, new Watch(fd, events, handler));
-        if (old == null || old.events != events) {
-            dirty = true;
-        }
+        watches.put(fd, new Watch(fd, events, handler));
+        // also when only the handler changed: the poll order holds the watch objects themselves
+        dirty = true;
     }
 
     public void unwatch(int fd) {

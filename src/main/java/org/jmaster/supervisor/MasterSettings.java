@@ -13,7 +13,8 @@ record MasterSettings(Path configDirectory, Path queueDirectory, Path daemonDire
                       long throttleSeconds, long throttleMaxSeconds, long throttleResetSeconds,
                       long shutdownGraceSeconds, List<String> inetInterfaces, List<String> inetProtocols,
                       int tcpWindowSize, String mailOwner, String syslogName, String maillogFile,
-                      String postlogServiceName, String myhostname, List<String> importEnvironment) {
+                      String postlogServiceName, String myhostname, List<String> importEnvironment,
+                      int maxUse) {
 
     static MasterSettings from(MainConfig main) throws ConfigException {
         return new MasterSettings(
@@ -33,6 +34,7 @@ record MasterSettings(Path configDirectory, Path queueDirectory, Path daemonDire
                 main.get("maillog_file"),
                 main.get("postlog_service_name"),
                 main.get("myhostname"),
-                main.getList("import_environment"));
+                main.getList("import_environment"),
+                main.getInt("max_use"));
     }
 }

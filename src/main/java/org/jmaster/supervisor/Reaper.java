@@ -16,8 +16,6 @@ final class Reaper {
     private static final Logger log = LoggerFactory.getLogger("master");
     static final long QUICK_EXIT_NANOS = 1_000_000_000L;
     private final Supervisor master;
-    long exits;
-    long crashes;
 
     Reaper(Supervisor master) {
         this.master = master;
@@ -44,25 +42,41 @@ final class Reaper {
         if (!c.channel.isClosed()) {
             master.statusEvents.drain(s, c.channel);
         }
-        exits++;
         boolean normal = st.kind() == ExitStatus.Kind.EXITED && st.code() == 0;
+        if (normal) {
+            s.exitsNormal++;
+        } else if (st.kind() == ExitStatus.Kind.EXITED) {
+            s.exitsStatus++;
+        } else {
+            s.exitsSignal++;
+        }
         if (!normal) {
-            crashes++;
             if (master.shuttingDown || s.removed) {
                 // we told it to go; how a daemon leaves on SIGTERM (cleanup exits 15) is no news
                 log.debug("process {} pid {} {} after SIGTERM", path, c.pid, st);
             } else if (st.kind() == ExitStatus.Kind.EXITED) {
                 log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
+                s.error("pid " + c.pid + " exit status " + st.code());
             } else {
                 log.warn("process {} pid {} killed by signal {}", path, c.pid, st.code());
+                s.error("pid " + c.pid + " killed by signal " + st.code());
             }
         }
         boolean currentChannel = c.channel == s.channel && !s.removed && !master.shuttingDown;
+        boolean quick = System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS;
+        if (s.acceptMode() || s.systemdProtocol()) {
+            // a connection's child served it when it ended normally, or lived past a start-up failure
+            if (normal || !quick) {
+                c.useCount = 1;
+                master.throttler.probeSucceeded(s);
+            }
+        }
         if (currentChannel && !s.throttled && c.useCount == 0) {
             if (!normal) {
                 master.throttler.throttle(s, path);
-            } else if (!c.everTaken && System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS) {
+            } else if (!c.everTaken && quick) {
                 log.warn("process {} pid {} exited without taking a request", path, c.pid);
+                s.error("pid " + c.pid + " exited without taking a request");
                 master.throttler.throttle(s, path);
             }
         }
@@ -75,6 +89,7 @@ final class Reaper {
         master.loop.unwatch(c.pidfd);
         Posix.closeQuietly(c.pidfd);
         master.children.remove(c.pid);
+        master.admission.release(c.source);
         s.children.remove(c.pid);
         s.totalProc--;
         if (c.avail) {

@@ -29,6 +29,29 @@ final class Service {
     long stressExpireTime;
     final ThrottleState throttle = new ThrottleState();
     EventLoop.Timer wakeupTimer;
+    /** Counters for status and metrics; they survive reloads of the service. */
+    long spawns;
+    long exitsNormal;
+    long exitsStatus;
+    long exitsSignal;
+    long throttles;
+    long statusFrames;
+    long wakeupsSent;
+    final ChildOutput.Budget stderrBudget = new ChildOutput.Budget();
+    /** What children inherit beyond their descriptors (-M user, rlimit_*, ...), resolved at (re)load. */
+    Inheritance inheritance = Inheritance.NONE;
+    /** Prefork: spawns per tick now (1, 2, 4 ... up to 32), and the pending maintenance timer. */
+    int preforkRamp = 1;
+    EventLoop.Timer preforkTimer;
+    long lastSpareRecycleMillis;
+    /** Half-open after a throttle: one probe child until a request completes. */
+    boolean probing;
+    /** Accept mode and admission control, from the entry's -M attributes (rebuilt on reload). */
+    TokenBucket rate;
+    java.util.List<SourceAddress.Network> exempt = java.util.List.of();
+    final java.util.Map<String, Long> refusals = new java.util.TreeMap<>();
+    String lastError = "";
+    long lastErrorMillis;
 
     Service(ServiceEntry entry, List<Listener> listeners, List<InetAddress> addresses, boolean localOnly) {
         this.entry = entry;
@@ -41,14 +64,50 @@ final class Service {
         return entry.maxProc();
     }
 
-    /** Postfix's MASTER_LIMIT_OK: 0 means no limit. */
+    /** Postfix's MASTER_LIMIT_OK (0 means no limit), with one process only while probing after a throttle. */
     boolean limitOk(int count) {
-        return maxProc() == 0 || count < maxProc();
+        int limit = probing ? 1 : maxProc();
+        return limit == 0 || count < limit;
+    }
+
+    /** True for Postfix-protocol services (status channel, shared listeners); false for accept mode. */
+    boolean postfixProtocol() {
+        return entry.attributes().protocol().equals("postfix");
+    }
+
+    /** systemd socket activation: the child gets the listeners at fd 3 with LISTEN_FDS, one instance at a time. */
+    boolean systemdProtocol() {
+        return entry.attributes().protocol().equals("systemd");
+    }
+
+    /** Accept mode: the master accepts and each connection gets its own child. */
+    boolean acceptMode() {
+        return entry.attributes().protocol().equals("inetd");
+    }
+
+    /** Re-reads the admission settings of the (new) entry. */
+    void configureAdmission() {
+        rate = entry.attributes().getRate("rate")
+                .map(r -> new TokenBucket(r.count(), r.periodSeconds(), System.nanoTime())).orElse(null);
+        exempt = Admission.exemptions(entry.attributes());
+    }
+
+    java.util.Optional<String> throttleReply() {
+        return entry.attributes().get("throttle_reply");
+    }
+
+    java.util.Optional<String> refuseReply() {
+        return entry.attributes().get("refuse_reply");
     }
 
     /** Stress-adaptive behaviour applies to services reachable from the network with more than one process. */
     boolean stressEligible() {
         return !localOnly && maxProc() > 1;
+    }
+
+    void error(String text) {
+        lastError = text;
+        lastErrorMillis = System.currentTimeMillis();
     }
 
     String label() {

@@ -1,6 +1,10 @@
 package org.jmaster.supervisor;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.jmaster.nativ.PeerAddress;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SpawnPlan;
@@ -26,55 +30,264 @@ final class Spawner {
         this.master = master;
     }
 
+    /** One child for a readable listener: only when no child is idle, as Postfix's master_spawn insists. */
     void spawn(Service s) {
         if (s.throttled || s.availProc > 0 || !s.limitOk(s.totalProc)) {
             throw new IllegalStateException("master_spawn: at process limit " + s.totalProc
                     + " or idle/throttled (" + s.label() + ")");
         }
+        spawnPostfix(s);
+    }
+
+    /** Prefork: one more idle child ahead of demand; false when none could be started. */
+    boolean spawnIdle(Service s) {
+        if (s.throttled || !s.limitOk(s.totalProc)) {
+            return false;
+        }
+        return spawnPostfix(s);
+    }
+
+    private boolean spawnPostfix(Service s) {
         long gen = ++generation;
         boolean stressed = s.stressEligible() && s.stressExpireTime > System.currentTimeMillis();
-        List<String> argv = s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
-                s.stressEligible(), stressed);
+        List<String> argv = jitter(s, s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
+                s.stressEligible(), stressed));
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        SpawnPlan.Builder plan = SpawnPlan.builder(path)
-                .argv(argv)
-                .env(master.environment.forChild(gen))
-                .cwd(master.settings.queueDirectory().toString())
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, Map.of("GENERATION", Long.toOctalString(gen))))
                 .dup2(master.flowPipe[0], FLOW_READ_FD)
                 .dup2(master.flowPipe[1], FLOW_WRITE_FD)
                 .dup2(s.channel.childFd, STATUS_FD);
         for (int i = 0; i < s.listeners.size(); i++) {
             plan.dup2(s.listeners.get(i).fd(), LISTEN_FD + i);
         }
-        int pid;
-        try {
-            pid = Posix.spawn(plan.build());
-        } catch (NativeException e) {
-            log.warn("master_spawn: exec {}: {}", path, e.strerror());
-            master.throttler.throttle(s, path);
-            return;
+        int pid = launch(s, plan, path);
+        if (pid < 0) {
+            return false;
         }
-        int pidfd;
-        try {
-            pidfd = Posix.pidfdOpen(pid);
-        } catch (NativeException e) {
-            // cannot happen for our own unreaped child; without a pidfd we could never reap it
-            throw new IllegalStateException("pidfd_open " + pid + ": " + e.getMessage(), e);
-        }
-        Child c = new Child(pid, pidfd, gen, s, s.channel);
-        s.children.put(pid, c);
-        s.totalProc++;
-        master.children.put(pid, c);
-        master.spawns++;
-        master.loop.watchRead(pidfd, (fd, rev) -> master.reaper.reap(c));
-        if (log.isDebugEnabled()) {
-            log.debug("spawn: service {} pid {} generation {} argv {}", s.label(), pid, gen, argv);
-        }
+        Child c = track(s, pid, gen, argv);
         if (s.conditionalWakeupPending) {
             s.conditionalWakeupPending = false;
             master.wakeups.start(s);
         }
         master.availability.more(s, c);
+        return true;
+    }
+
+    /**
+     * systemd socket activation: one child gets every listener of the service at fd 3, 4, … with
+     * {@code LISTEN_FDS}, {@code LISTEN_FDNAMES} and (set by the exec step, as it must be the child's
+     * own pid) {@code LISTEN_PID}; argv as master.cf writes it. It is busy for as long as it lives.
+     */
+    void spawnSystemd(Service s) {
+        long gen = ++generation;
+        List<String> argv = plainArgv(s);
+        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
+        int n = s.listeners.size();
+        List<String> names = new ArrayList<>(List.of(s.entry.attributes().get("fdname").orElse(s.entry.extName())
+                .split(":")));
+        while (names.size() < n) {
+            names.add(names.get(names.size() - 1));
+        }
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("LISTEN_FDS", Integer.toString(n));
+        extra.put("LISTEN_FDNAMES", String.join(":", names.subList(0, n)));
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, extra));
+        for (int i = 0; i < n; i++) {
+            plan.dup2(s.listeners.get(i).fd(), 3 + i);
+        }
+        int pid = launch(s, plan, path);
+        if (pid < 0) {
+            return;
+        }
+        Child c = track(s, pid, gen, argv);
+        c.everTaken = true;
+        master.availability.listen(s);
+    }
+
+    private static List<String> plainArgv(Service s) {
+        List<String> argv = new ArrayList<>();
+        argv.add(s.entry.command());
+        argv.addAll(s.entry.args());
+        return argv;
+    }
+
+    /** The child's environment: the base, {@code extra}, then the service's {@code -M env=}. */
+    private List<String> environment(Service s, Map<String, String> extra) {
+        Map<String, String> all = new LinkedHashMap<>(extra);
+        all.putAll(Inheritance.extraEnvironment(s.entry));
+        return master.environment.plus(all);
+    }
+
+    /**
+     * A plan for {@code path argv}, through {@code jmaster-exec} when the service asks for what
+     * posix_spawn cannot do (user, limits, umask, chroot, LISTEN_PID).
+     */
+    private SpawnPlan.Builder builder(Service s, String path, List<String> argv, List<String> env) {
+        String cwd = Inheritance.cwd(s.entry, master.settings.queueDirectory().toString());
+        List<String> shim = s.inheritance.shimArgs();
+        if (shim.isEmpty()) {
+            return SpawnPlan.builder(path).argv(argv).env(env).cwd(cwd);
+        }
+        List<String> wrapped = new ArrayList<>();
+        wrapped.add("jmaster-exec");
+        wrapped.addAll(shim);
+        wrapped.add("--");
+        wrapped.add(path);
+        wrapped.addAll(argv);
+        return SpawnPlan.builder(master.execShim().toString()).argv(wrapped).env(env).cwd(cwd);
+    }
+
+    /**
+     * Accept mode: a child for one accepted connection, on its descriptors 0 and 1, with the
+     * UCSPI/inetd environment and master.cf's command line exactly as written. The caller closes
+     * {@code conn} afterwards.
+     */
+    void spawnConnection(Service s, int conn, PeerAddress peer, Child.Source source) {
+        long gen = ++generation;
+        List<String> argv = plainArgv(s);
+        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, connectionEnvironment(conn, peer)))
+                .dup2(conn, 0)
+                .dup2(conn, 1);
+        int pid = launch(s, plan, path);
+        if (pid < 0) {
+            master.admission.release(source);
+            return;
+        }
+        Child c = track(s, pid, gen, argv);
+        c.source.key = source.key;
+        c.everTaken = true;
+        master.availability.listen(s);
+    }
+
+    /** PROTO and the TCP/UNIX variables of UCSPI (tcpserver, ucspi-unix), and systemd's REMOTE_*. */
+    private static Map<String, String> connectionEnvironment(int conn, PeerAddress peer) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (peer != null && !peer.isUnix()) {
+            env.put("PROTO", peer.family() == Posix.AF_INET6 ? "TCP6" : "TCP");
+            env.put("TCPREMOTEIP", peer.address().getHostAddress());
+            env.put("TCPREMOTEPORT", Integer.toString(peer.port()));
+            try {
+                PeerAddress local = Posix.getsockname(conn);
+                env.put("TCPLOCALIP", local.address().getHostAddress());
+                env.put("TCPLOCALPORT", Integer.toString(local.port()));
+            } catch (NativeException e) {
+                // the client is already gone; the child will find out
+            }
+            env.put("REMOTE_ADDR", peer.address().getHostAddress());
+            env.put("REMOTE_PORT", Integer.toString(peer.port()));
+        } else {
+            env.put("PROTO", "UNIX");
+            try {
+                Posix.PeerCred cred = Posix.getsockoptPeercred(conn);
+                env.put("UNIXREMOTEPID", Integer.toString(cred.pid()));
+                env.put("UNIXREMOTEEUID", Integer.toString(cred.uid()));
+                env.put("UNIXREMOTEEGID", Integer.toString(cred.gid()));
+            } catch (NativeException e) {
+                // no credentials to report
+            }
+        }
+        return env;
+    }
+
+    /**
+     * {@code -M max_use_jitter=N}: the child gets {@code -o max_use=} its service's max_use plus or
+     * minus up to N (at least 1), so that siblings do not all retire at the same moment.
+     */
+    private List<String> jitter(Service s, List<String> argv) {
+        int n = s.entry.attributes().getInt("max_use_jitter").orElse(0);
+        if (n <= 0) {
+            return argv;
+        }
+        int base;
+        try {
+            base = Integer.parseInt(s.entry.parameterOverrides().getOrDefault("max_use",
+                    Integer.toString(master.settings.maxUse())).trim());
+        } catch (NumberFormatException e) {
+            base = master.settings.maxUse();
+        }
+        int value = Math.max(1, base + java.util.concurrent.ThreadLocalRandom.current().nextInt(-n, n + 1));
+        List<String> out = new ArrayList<>(argv);
+        out.add("-o");
+        out.add("max_use=" + value);
+        return out;
+    }
+
+    /** posix_spawn with its stderr plan; on failure logs, throttles the service and returns -1. */
+    private int launch(Service s, SpawnPlan.Builder plan, String path) {
+        StderrPlan err = stderrPlan(s, plan);
+        try {
+            int pid = Posix.spawn(plan.build());
+            err.started(s, pid);
+            return pid;
+        } catch (NativeException e) {
+            err.abandon();
+            log.warn("master_spawn: exec {}: {}", path, e.strerror());
+            s.error("exec " + path + ": " + e.strerror());
+            master.throttler.throttle(s, path);
+            return -1;
+        }
+    }
+
+    private Child track(Service s, int pid, long gen, List<String> argv) {
+        Child c = new Child(pid, pidfd(pid), gen, s, s.channel);
+        s.children.put(pid, c);
+        s.totalProc++;
+        master.children.put(pid, c);
+        master.spawns++;
+        s.spawns++;
+        master.loop.watchRead(c.pidfd, (fd, rev) -> master.reaper.reap(c));
+        if (log.isDebugEnabled()) {
+            log.debug("spawn: service {} pid {} generation {} argv {}", s.label(), pid, gen, argv);
+        }
+        return c;
+    }
+
+    private static int pidfd(int pid) {
+        try {
+            return Posix.pidfdOpen(pid);
+        } catch (NativeException e) {
+            // cannot happen for our own unreaped child; without a pidfd we could never reap it
+            throw new IllegalStateException("pidfd_open " + pid + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where the child's stderr goes: {@code -M stderr=}, default inherit for Postfix's protocol, else log. */
+    private StderrPlan stderrPlan(Service s, SpawnPlan.Builder plan) {
+        String mode = s.entry.attributes().get("stderr").orElse(s.postfixProtocol() ? "inherit" : "log");
+        if (mode.equals("log")) {
+            int[] pipe = Posix.pipe2(false);
+            plan.dup2(pipe[1], 2);
+            return new StderrPlan(pipe);
+        }
+        if (mode.equals("null")) {
+            plan.open(2, "/dev/null", Posix.O_WRONLY);
+        }
+        return new StderrPlan(null);
+    }
+
+    /** The master's end of a child's stderr pipe, if the child has one. */
+    private final class StderrPlan {
+        private final int[] pipe;
+
+        StderrPlan(int[] pipe) {
+            this.pipe = pipe;
+        }
+
+        void abandon() {
+            if (pipe != null) {
+                Posix.closeQuietly(pipe[0]);
+                Posix.closeQuietly(pipe[1]);
+            }
+        }
+
+        void started(Service s, int pid) {
+            if (pipe != null) {
+                Posix.closeQuietly(pipe[1]);
+                Posix.setNonBlocking(pipe[0], true);
+                ChildOutput.watch(master.loop, pipe[0], s.entry.extName(), pid, s.stderrBudget);
+            }
+        }
     }
 
     long generation() {

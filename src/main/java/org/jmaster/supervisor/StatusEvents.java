@@ -11,7 +11,6 @@ import org.slf4j.LoggerFactory;
 final class StatusEvents {
     private static final Logger log = LoggerFactory.getLogger("master");
     private final Supervisor master;
-    long frames;
 
     StatusEvents(Supervisor master) {
         this.master = master;
@@ -46,7 +45,7 @@ final class StatusEvents {
             master.loop.unwatch(ch.masterFd);
             return false;
         }
-        frames++;
+        s.statusFrames++;
         if (f.length() < StatusChannel.FRAME) {
             log.warn("service {}: child (pid {}) sent partial status update ({} bytes)", s.label(), f.pid(), f.length());
             return true;
@@ -69,6 +68,7 @@ final class StatusEvents {
             case StatusChannel.STAT_AVAIL:
                 if (!c.avail) {
                     c.useCount++;
+                    master.throttler.probeSucceeded(s);
                     master.availability.more(s, c);
                 }
                 break;

@@ -21,6 +21,7 @@ import org.jmaster.nativ.Signals;
 import org.jmaster.net.AddressResolver;
 import org.jmaster.net.Listener;
 import org.jmaster.net.Listeners;
+import org.jmaster.net.SocketActivation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +35,23 @@ public final class Supervisor {
     private static final Logger log = LoggerFactory.getLogger("master");
 
     /** What the supervisor needs from the command line and its caller. */
-    public record Config(boolean foreground, boolean verbose, String version,
-                         Supplier<Loaded> reloader, Runnable afterReload) {}
+    public record Config(boolean foreground, boolean verbose, boolean initMode, String version,
+                         Supplier<Loaded> reloader, Hooks hooks, java.nio.file.Path execShim) {}
+
+    /** Moments the caller acts on (service manager notifications, logging); all run on the loop thread. */
+    public interface Hooks {
+        /** A reload is about to read the files. */
+        default void reloading() {}
+
+        /** A reload finished (successfully or not); {@code summary} is a one-line status. */
+        default void reloaded(MainConfig main, String summary) {}
+
+        /** Shutdown has begun. */
+        default void stopping() {}
+
+        /** SIGUSR1: reopen log files. */
+        default void reopenLogs() {}
+    }
 
     /** A freshly read pair of files, or the errors that stopped reading them. */
     public record Loaded(MainConfig main, ServiceTable table, List<ConfigError> errors) {
@@ -53,6 +69,9 @@ public final class Supervisor {
     final Reaper reaper = new Reaper(this);
     final Throttler throttler = new Throttler(this);
     final Wakeups wakeups = new Wakeups(this);
+    final Acceptor acceptor = new Acceptor(this);
+    final Admission admission = new Admission();
+    final Prefork prefork = new Prefork(this);
     final Map<Integer, Child> children = new HashMap<>();
     private final Map<ServiceKey, Service> services = new LinkedHashMap<>();
     private final Config config;
@@ -60,11 +79,13 @@ public final class Supervisor {
     ChildEnvironment environment;
     int[] flowPipe;
     private AddressResolver resolver;
+    private SocketActivation activation = SocketActivation.fromEnvironment(Map.of());
     private List<String> frozenInterfaces;
     boolean shuttingDown;
     private int exitStatus = -1;
     long spawns;
     long reloads;
+    private final long startedAtMillis = System.currentTimeMillis();
 
     public Supervisor(Config config) {
         this.config = config;
@@ -76,7 +97,8 @@ public final class Supervisor {
      * Opens every listener and status channel of {@code table} and arms the first wakeups. Throws
      * with the reason when a listener cannot be opened; nothing is left open then.
      */
-    public void start(MainConfig main, ServiceTable table) throws IOException, ConfigException {
+    public void start(MainConfig main, ServiceTable table, SocketActivation passed) throws IOException, ConfigException {
+        activation = passed;
         settings = MasterSettings.from(main);
         environment = ChildEnvironment.startup(System.getenv(), settings);
         frozenInterfaces = settings.inetInterfaces();
@@ -102,6 +124,19 @@ public final class Supervisor {
             services.put(s.entry.key(), s);
             activate(s);
         }
+        for (String unclaimed : activation.closeUnclaimed()) {
+            log.warn("passed listener {} matches no service: closed", unclaimed);
+        }
+        boolean reapOrphans = config.initMode();
+        if (!reapOrphans) {
+            try {
+                // orphans of our children become ours, so none of them is left a zombie
+                Posix.setChildSubreaper();
+                reapOrphans = true;
+            } catch (org.jmaster.nativ.NativeException e) {
+                log.warn("cannot become the reaper of orphaned descendants: {}", e.strerror());
+            }
+        }
         new SignalRelay(loop, new SignalRelay.Listener() {
             @Override
             public void reload() {
@@ -112,7 +147,44 @@ public final class Supervisor {
             public void terminate(int signal) {
                 Supervisor.this.terminate(signal);
             }
-        });
+
+            @Override
+            public void reopenLogs() {
+                config.hooks().reopenLogs();
+            }
+
+            @Override
+            public void childExited() {
+                reapOrphans();
+            }
+        }, reapOrphans);
+    }
+
+    java.nio.file.Path execShim() {
+        return config.execShim();
+    }
+
+    /** The loop, for servers that share it (control socket, metrics). */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * SIGCHLD with the subreaper flag (or as PID 1): reap every exited process that is not one of
+     * ours; ours that have exited are handed to the reaper at once (their pidfd would say the same).
+     */
+    private void reapOrphans() {
+        int pid;
+        while ((pid = Posix.waitableChild()) > 0) {
+            Child c = children.get(pid);
+            if (c != null) {
+                reaper.reap(c);
+            } else if (Posix.reapNoHang(pid)) {
+                log.debug("reaped orphan pid {}", pid);
+            } else {
+                break;
+            }
+        }
     }
 
     /** Arms {@code -e}: exit after {@code seconds}, leaving children to notice on their own. */
@@ -147,12 +219,19 @@ public final class Supervisor {
         List<Listener> listeners;
         try {
             listeners = Listeners.open(e, addresses, backlog, settings.tcpWindowSize(),
-                    settings.queueDirectory(), owner());
+                    settings.queueDirectory(), owner(), activation);
         } catch (IOException ex) {
             throw new IOException("service " + e.extName() + "(" + e.name() + "): " + ex.getMessage(), ex);
         }
         Service s = new Service(e, listeners, addresses, localOnly);
+        try {
+            s.inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+        } catch (ConfigException ex) {
+            Listeners.close(listeners);
+            throw new IOException(ex.getMessage());
+        }
         s.channel = StatusChannel.open();
+        s.configureAdmission();
         return s;
     }
 
@@ -202,12 +281,14 @@ public final class Supervisor {
             return;
         }
         log.info("reload -- version {}, configuration {}", config.version(), settings.configDirectory());
+        config.hooks().reloading();
         Loaded loaded = config.reloader().get();
         if (!loaded.errors().isEmpty()) {
             for (ConfigError err : loaded.errors()) {
                 log.warn("{}", err);
             }
             log.warn("reload failed: {} error(s); still running the previous configuration", loaded.errors().size());
+            config.hooks().reloaded(null, summary());
             return;
         }
         MasterSettings fresh;
@@ -216,6 +297,7 @@ public final class Supervisor {
         } catch (ConfigException e) {
             e.errors().forEach(err -> log.warn("{}", err));
             log.warn("reload failed; still running the previous configuration");
+            config.hooks().reloaded(null, summary());
             return;
         }
         reloads++;
@@ -228,6 +310,17 @@ public final class Supervisor {
         for (ServiceEntry e : loaded.table().services()) {
             Service s = services.get(e.key());
             if (s != null) {
+                Inheritance inheritance;
+                try {
+                    inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+                } catch (ConfigException ex) {
+                    ex.errors().forEach(err -> log.warn("{}", err));
+                    log.warn("service {}: keeping its previous settings", s.label());
+                    s.removed = false;
+                    next.put(e.key(), s);
+                    continue;
+                }
+                s.inheritance = inheritance;
                 s.removed = false;
                 if (e.type() == ServiceType.INET && e.inetHost() == null
                         && !Objects.equals(fresh.inetInterfaces(), frozenInterfaces)) {
@@ -235,6 +328,7 @@ public final class Supervisor {
                     log.warn("to change inet_interfaces, stop and start Postfix");
                 }
                 s.entry = e;
+                s.configureAdmission();
                 s.conditionalWakeupPending = e.conditionalWakeup();
                 restartChannel(s);
                 next.put(e.key(), s);
@@ -255,7 +349,17 @@ public final class Supervisor {
         }
         services.clear();
         services.putAll(next);
-        config.afterReload().run();
+        config.hooks().reloaded(loaded.main(), summary());
+    }
+
+    /** One line for a service manager's status display. */
+    public String summary() {
+        int idle = 0;
+        for (Service s : services.values()) {
+            idle += s.availProc;
+        }
+        return services.size() + " services, " + children.size() + " children (" + idle + " idle), " + spawns
+                + " spawned";
     }
 
     /** Logs and undoes changes of the parameters that only a restart may change. */
@@ -267,7 +371,8 @@ public final class Supervisor {
                 fresh.defaultProcessLimit(), fresh.throttleSeconds(), fresh.throttleMaxSeconds(),
                 fresh.throttleResetSeconds(), fresh.shutdownGraceSeconds(), fresh.inetInterfaces(),
                 old.inetProtocols(), fresh.tcpWindowSize(), fresh.mailOwner(), fresh.syslogName(),
-                fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment());
+                fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment(),
+                fresh.maxUse());
     }
 
     private static void warnFrozen(String name, String old, String fresh) {
@@ -301,7 +406,9 @@ public final class Supervisor {
             return;
         }
         shuttingDown = true;
-        exitStatus = 128 + signal;
+        // as PID 1 (init mode) a TERM is the normal way to stop the container: exit 0
+        exitStatus = config.initMode() ? 0 : 128 + signal;
+        config.hooks().stopping();
         for (Service s : services.values()) {
             s.removed = true;
             wakeups.cancel(s);
@@ -324,6 +431,27 @@ public final class Supervisor {
         });
     }
 
+    /** {@code abort}: SIGKILL to every child now, exit once they are reaped. */
+    public void abort() {
+        if (!shuttingDown) {
+            shuttingDown = true;
+            exitStatus = 1;
+            config.hooks().stopping();
+            for (Service s : services.values()) {
+                s.removed = true;
+                wakeups.cancel(s);
+                availability.listen(s);
+            }
+            log.warn("abort requested: killing {} children", children.size());
+        }
+        for (Child c : children.values()) {
+            Posix.kill(c.pid, Signals.SIGKILL);
+        }
+        if (children.isEmpty()) {
+            loop.stop();
+        }
+    }
+
     /** Called by the reaper after a child is gone. */
     void childGone(Service s) {
         if (shuttingDown && children.isEmpty()) {
@@ -331,12 +459,32 @@ public final class Supervisor {
         }
     }
 
-    /** A snapshot for tests and the control interface: service label to (total, avail, throttled). */
-    public Map<String, int[]> snapshot() {
-        Map<String, int[]> out = new LinkedHashMap<>();
+    /** The books as they are now; call on the loop thread. */
+    public Snapshot snapshot() {
+        long now = System.currentTimeMillis();
+        List<Snapshot.ServiceView> views = new ArrayList<>();
         for (Service s : services.values()) {
-            out.put(s.label(), new int[] {s.totalProc, s.availProc, s.throttled ? 1 : 0});
+            int busy = 0;
+            for (Child c : s.children.values()) {
+                busy += c.avail || c.channel != s.channel ? 0 : 1;
+            }
+            ServiceEntry e = s.entry;
+            views.add(new Snapshot.ServiceView(e.extName(), e.name(), e.type().wireName(),
+                    s.listeners.stream().map(Listener::endpoint).toList(), e.maxProc(), e.wakeupSeconds(),
+                    s.totalProc, s.availProc, busy, s.spawns, s.exitsNormal, s.exitsStatus, s.exitsSignal,
+                    s.throttles, s.statusFrames, s.throttled, s.throttled ? s.throttle.retryAtMillis : 0,
+                    s.lastError, s.lastErrorMillis, e.execPath(settings.daemonDirectory()).toString(),
+                    e.attributes().protocol(), s.probing, Map.copyOf(s.refusals)));
         }
-        return out;
+        List<Snapshot.ChildView> kids = new ArrayList<>();
+        for (Child c : children.values()) {
+            boolean retiring = c.channel != c.service.channel || c.service.removed;
+            kids.add(new Snapshot.ChildView(c.pid, c.service.entry.extName(), c.avail ? "idle" : retiring
+                    ? "retiring" : "busy", c.useCount, (System.nanoTime() - c.startNanos) / 1_000_000L,
+                    c.generation, retiring));
+        }
+        return new Snapshot(ProcessHandle.current().pid(), startedAtMillis, (now - startedAtMillis) / 1000,
+                config.version(), settings.configDirectory().toString(), spawner.generation(), reloads, spawns,
+                shuttingDown, views, kids);
     }
 }

@@ -6,12 +6,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Stops spawning for a service whose children fail at start-up (Postfix's {@code master_throttle}),
  * with an exponential backoff instead of Postfix's fixed delay. While throttled the listeners are
- * not watched and wakeups are skipped; when the timer fires the policy decides again.
+ * not watched (or, with {@code throttle_reply}, answered by the master) and wakeups are skipped.
+ * When the timer fires the service is half-open: one probe child, and the full process limit only
+ * once that child completes a request; if it fails, the next, longer throttle follows.
  */
 final class Throttler {
     private static final Logger log = LoggerFactory.getLogger("master");
     private final Supervisor master;
-    long throttles;
 
     Throttler(Supervisor master) {
         this.master = master;
@@ -24,9 +25,10 @@ final class Throttler {
         MasterSettings st = master.settings;
         long delay = s.throttle.nextDelaySeconds(st.throttleSeconds(), st.throttleMaxSeconds(),
                 st.throttleResetSeconds(), System.nanoTime());
-        throttles++;
+        s.throttles++;
         log.warn("{}: bad command startup -- throttling for {}s", path, delay);
         s.throttled = true;
+        s.probing = false;
         s.throttle.retryAtMillis = System.currentTimeMillis() + delay * 1000;
         s.throttle.timer = master.loop.schedule(delay * 1000, () -> unthrottle(s));
         master.availability.listen(s);
@@ -40,8 +42,20 @@ final class Throttler {
             s.throttle.timer.cancel();
         }
         s.throttled = false;
+        // half-open: one probe child; the service is healthy again once it completes a request
+        s.probing = true;
         s.throttle.unthrottled(System.nanoTime());
-        log.debug("service {}: throttle lifted", s.label());
+        log.debug("service {}: throttle over, probing with one process", s.label());
         master.availability.listen(s);
+    }
+
+    /** A child of {@code s} completed a request: a probe after a throttle ends the half-open state. */
+    void probeSucceeded(Service s) {
+        if (s.probing) {
+            s.probing = false;
+            log.info("service {}: probe succeeded, back to {} process(es)", s.label(),
+                    s.maxProc() == 0 ? "unlimited" : Integer.toString(s.maxProc()));
+            master.availability.listen(s);
+        }
     }
 }

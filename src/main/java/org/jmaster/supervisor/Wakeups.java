@@ -21,7 +21,6 @@ final class Wakeups {
     private static final byte[] REQUEST = {'W', 0};
     private static final long CONNECT_TIMEOUT_MS = 1000;
     private final Supervisor master;
-    long sent;
 
     Wakeups(Supervisor master) {
         this.master = master;
@@ -57,7 +56,7 @@ final class Wakeups {
         if (!s.throttled) {
             try {
                 send(s);
-                sent++;
+                s.wakeupsSent++;
             } catch (NativeException e) {
                 log.warn("master_wakeup_timer_event: service {}: {}", s.label(), e.strerror());
             }

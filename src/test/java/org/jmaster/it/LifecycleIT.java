@@ -176,6 +176,17 @@ class LifecycleIT {
     }
 
     @Test
+    void masterNiceRenicesTheMaster() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.mainCf("master_nice = 5");
+            m.masterCf(port + " inet n n n - 1 fake mode=serve " + m.rec()).start();
+            String stat = Files.readString(Path.of("/proc", Long.toString(m.pid()), "stat"));
+            assertThat(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]).isEqualTo("5");
+        }
+    }
+
+    @Test
     void debuggerCommandRunsWithTheMastersNameAndPid() throws Exception {
         int port = MasterProcess.freePort();
         Path out = tmp.resolve("debugged");

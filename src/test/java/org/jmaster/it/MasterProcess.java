@@ -41,9 +41,11 @@ final class MasterProcess implements AutoCloseable {
         this.daemons = Files.createDirectories(dir.resolve("daemons"));
         this.record = Files.createDirectories(dir.resolve("record"));
         this.log = dir.resolve("master.log");
-        Path fake = daemons.resolve("fake");
-        Files.copy(REPO.resolve("src/test/resources/daemons/fake"), fake, StandardCopyOption.REPLACE_EXISTING);
-        fake.toFile().setExecutable(true);
+        for (String name : List.of("fake", "sdchild")) {
+            Path daemon = daemons.resolve(name);
+            Files.copy(REPO.resolve("src/test/resources/daemons/" + name), daemon, StandardCopyOption.REPLACE_EXISTING);
+            daemon.toFile().setExecutable(true);
+        }
         mainCf("");
     }
 
@@ -82,9 +84,21 @@ final class MasterProcess implements AutoCloseable {
     }
 
     MasterProcess start(String... extraArgs) throws IOException {
+        return start(java.util.Map.of(), extraArgs);
+    }
+
+    /** Starts {@code ./master -c conf -d} with extra environment variables. */
+    MasterProcess start(java.util.Map<String, String> env, String... extraArgs) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(REPO.resolve("master").toString(), "-c", conf.toString(), "-d"));
         cmd.addAll(List.of(extraArgs));
-        process = new ProcessBuilder(cmd)
+        return startCommand(env, cmd);
+    }
+
+    /** Starts an arbitrary command line that ends up exec'ing the master. */
+    MasterProcess startCommand(java.util.Map<String, String> env, List<String> cmd) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        process = pb
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

@@ -1,0 +1,51 @@
+package org.jmaster.cli;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.List;
+import org.jmaster.supervisor.Snapshot;
+
+/** The human tables of {@code status} and {@code children}. */
+final class StatusTable {
+    private StatusTable() {}
+
+    static void print(PrintStream out, Snapshot s) {
+        out.printf("jmaster %s, pid %d, up %s, generation %d, %d reload(s), %d spawn(s)%s%n", s.version(), s.pid(),
+                duration(s.uptimeSeconds()), s.generation(), s.reloads(), s.spawns(),
+                s.shuttingDown() ? ", shutting down" : "");
+        out.printf("configuration %s%n%n", s.configDirectory());
+        out.printf("%-22s %-10s %-7s %-11s %-7s %-16s %-10s %s%n", "service", "type", "maxproc", "idle/busy",
+                "spawns", "exits ok/st/sig", "throttle", "endpoints");
+        for (Snapshot.ServiceView v : s.services()) {
+            String throttle = v.throttled() ? "until " + clock(v.throttleRetryAtMillis()) : "-";
+            out.printf("%-22s %-10s %-7d %-11s %-7d %-16s %-10s %s%n", v.name(), v.type(), v.maxproc(),
+                    v.idle() + "/" + v.busy(), v.spawns(), v.exitsNormal() + "/" + v.exitsStatus() + "/"
+                            + v.exitsSignal(), throttle, String.join(",", v.endpoints()));
+            if (!v.lastError().isEmpty()) {
+                out.printf("%-22s last error at %s: %s%n", "", clock(v.lastErrorAtMillis()), v.lastError());
+            }
+        }
+    }
+
+    static void printChildren(PrintStream out, List<Snapshot.ChildView> children) {
+        out.printf("%-8s %-22s %-9s %-6s %-10s %s%n", "pid", "service", "state", "uses", "age", "generation");
+        for (Snapshot.ChildView c : children) {
+            out.printf("%-8d %-22s %-9s %-6d %-10s %d%n", c.pid(), c.service(), c.state(), c.uses(),
+                    duration(c.ageMillis() / 1000), c.generation());
+        }
+    }
+
+    private static String clock(long millis) {
+        return Instant.ofEpochMilli(millis).toString().replaceFirst("\\.\\d+Z$", "Z");
+    }
+
+    static String duration(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + "m" + seconds % 60 + "s";
+        }
+        return seconds / 3600 + "h" + seconds % 3600 / 60 + "m";
+    }
+}

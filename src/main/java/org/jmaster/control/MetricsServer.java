@@ -1,0 +1,66 @@
+package org.jmaster.control;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import org.jmaster.nativ.Posix;
+import org.jmaster.supervisor.Supervisor;
+
+/**
+ * The OpenMetrics endpoint named by {@code master_metrics_listen}: {@code host:port} on a loopback
+ * address, or {@code unix:/path}. Any HTTP request gets the current metrics (HTTP/1.0, then close).
+ * Off when the parameter is empty. Served by the master's event loop.
+ */
+public final class MetricsServer {
+    private final OneShotServer server;
+
+    private MetricsServer(OneShotServer server) {
+        this.server = server;
+    }
+
+    public static MetricsServer open(Supervisor master, String listen) throws IOException {
+        int fd;
+        if (listen.startsWith("unix:")) {
+            fd = Posix.unixListen(listen.substring(5), 16);
+            Posix.chmod(listen.substring(5), 0600);
+        } else {
+            int colon = listen.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IOException("master_metrics_listen: expected host:port or unix:/path, not \"" + listen + "\"");
+            }
+            String host = listen.substring(0, colon).replace("[", "").replace("]", "");
+            int port;
+            try {
+                port = Integer.parseInt(listen.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IOException("master_metrics_listen: bad port in \"" + listen + "\"");
+            }
+            InetAddress addr = InetAddress.getByName(host);
+            if (!addr.isLoopbackAddress()) {
+                throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
+                        + " metrics are not authenticated");
+            }
+            fd = Posix.inetListen(addr, port, 16, 0);
+        }
+        return new MetricsServer(new OneShotServer(master.loop(), fd, "\r\n\r\n", req -> respond(master, req)));
+    }
+
+    private static byte[] respond(Supervisor master, String request) {
+        byte[] body = Metrics.render(master.snapshot()).getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.0 200 OK\r\n"
+                + "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n"
+                + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n";
+        byte[] h = head.getBytes(StandardCharsets.US_ASCII);
+        if (request.startsWith("HEAD ")) {
+            return h;
+        }
+        byte[] out = new byte[h.length + body.length];
+        System.arraycopy(h, 0, out, 0, h.length);
+        System.arraycopy(body, 0, out, h.length, body.length);
+        return out;
+    }
+
+    public void close() {
+        server.close();
+    }
+}

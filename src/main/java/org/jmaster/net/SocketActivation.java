@@ -1,0 +1,114 @@
+package org.jmaster.net;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.PeerAddress;
+import org.jmaster.nativ.Posix;
+
+/**
+ * Listeners handed over by a service manager (systemd's {@code LISTEN_FDS} protocol): when
+ * {@code LISTEN_PID} is this process, descriptors 3 … 3+N−1 are taken over (moved above the child
+ * plan's numbers and made close-on-exec), and each service's listener is adopted instead of opened
+ * when one matches its endpoint — by address and port, by unix path, or by its name in
+ * {@code LISTEN_FDNAMES}. Used by the loop thread at start-up only.
+ */
+public final class SocketActivation {
+    /** One passed descriptor. */
+    record Passed(int fd, String name, PeerAddress local) {}
+
+    private static final int FIRST_FD = 3;
+    private final List<Passed> pool;
+
+    private SocketActivation(List<Passed> pool) {
+        this.pool = pool;
+    }
+
+    /** Reads the protocol's variables; an empty pool when they are absent or meant for another process. */
+    public static SocketActivation fromEnvironment(Map<String, String> env) {
+        List<Passed> pool = new ArrayList<>();
+        String pid = env.get("LISTEN_PID");
+        String fds = env.get("LISTEN_FDS");
+        if (pid == null || fds == null || !pid.equals(Long.toString(ProcessHandle.current().pid()))) {
+            return new SocketActivation(pool);
+        }
+        int n;
+        try {
+            n = Integer.parseInt(fds);
+        } catch (NumberFormatException e) {
+            return new SocketActivation(pool);
+        }
+        String[] names = env.getOrDefault("LISTEN_FDNAMES", "").split(":", -1);
+        for (int i = 0; i < n; i++) {
+            if (!isSocket(FIRST_FD + i)) {
+                // not what the protocol promised (a stale LISTEN_* environment?): leave it alone
+                continue;
+            }
+            int fd = Posix.dupAbove(FIRST_FD + i, 16);
+            Posix.closeQuietly(FIRST_FD + i);
+            Posix.setNonBlocking(fd, true);
+            PeerAddress local;
+            try {
+                local = Posix.getsockname(fd);
+            } catch (NativeException e) {
+                local = null;
+            }
+            pool.add(new Passed(fd, i < names.length ? names[i] : "", local));
+        }
+        return new SocketActivation(pool);
+    }
+
+    private static boolean isSocket(int fd) {
+        try {
+            return Posix.fstat(fd).isSocket();
+        } catch (NativeException e) {
+            return false;
+        }
+    }
+
+    public boolean isEmpty() {
+        return pool.isEmpty();
+    }
+
+    /** Takes a passed inet listener for {@code addr:port} or named {@code name}; -1 when none. */
+    int takeInet(InetAddress addr, int port, String name) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            boolean byAddress = p.local() != null && !p.local().isUnix() && p.local().port() == port
+                    && p.local().address().equals(addr);
+            if (byAddress || (!name.isEmpty() && name.equals(p.name()) && p.local() != null && !p.local().isUnix())) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** Takes a passed unix listener bound to {@code path} or named {@code name}; -1 when none. */
+    int takeUnix(Path path, String name) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            boolean byPath = p.local() != null && p.local().isUnix() && Path.of(p.local().path()).equals(path);
+            if (byPath || (!name.isEmpty() && name.equals(p.name()))) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** Closes what no service claimed; returns a description of each for the log. */
+    public List<String> closeUnclaimed() {
+        List<String> out = new ArrayList<>();
+        for (Passed p : pool) {
+            out.add((p.name().isEmpty() ? "" : p.name() + " ") + (p.local() == null ? "fd " + p.fd() : p.local()));
+            Posix.closeQuietly(p.fd());
+        }
+        pool.clear();
+        return out;
+    }
+}

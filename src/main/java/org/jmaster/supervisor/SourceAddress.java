@@ -1,0 +1,79 @@
+package org.jmaster.supervisor;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Client addresses as admission control sees them: reduced to a prefix ({@code source_prefix},
+ * IPv4 /32 and IPv6 /64 by default, so a client cannot rotate through its own /64), and matched
+ * against {@code source_exempt} lists. Immutable helpers.
+ */
+final class SourceAddress {
+    /** One {@code addr[/bits]} of an exemption list. */
+    record Network(byte[] address, int bits) {
+        boolean contains(InetAddress a) {
+            byte[] b = a.getAddress();
+            return b.length == address.length && samePrefix(b, address, bits);
+        }
+    }
+
+    private SourceAddress() {}
+
+    /** The key of {@code a} under {@code source_prefix} ({@code "32/64"}): the masked address and its length. */
+    static String key(InetAddress a, String sourcePrefix) {
+        String[] p = sourcePrefix.split("/");
+        int bits = a instanceof Inet4Address ? Integer.parseInt(p[0]) : Integer.parseInt(p[1]);
+        byte[] b = a.getAddress().clone();
+        mask(b, bits);
+        try {
+            return InetAddress.getByAddress(b).getHostAddress() + "/" + bits;
+        } catch (UnknownHostException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    static List<Network> parseList(List<String> items) {
+        List<Network> out = new ArrayList<>();
+        for (String item : items) {
+            int slash = item.indexOf('/');
+            String host = slash < 0 ? item : item.substring(0, slash);
+            try {
+                byte[] addr = InetAddress.getByName(host.replace("[", "").replace("]", "")).getAddress();
+                int bits = slash < 0 ? addr.length * 8 : Integer.parseInt(item.substring(slash + 1));
+                out.add(new Network(addr, bits));
+            } catch (UnknownHostException | NumberFormatException e) {
+                // validated by conf; an unresolvable name simply matches nothing
+            }
+        }
+        return out;
+    }
+
+    static boolean exempt(List<Network> list, InetAddress a) {
+        for (Network n : list) {
+            if (n.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void mask(byte[] b, int bits) {
+        for (int i = 0; i < b.length; i++) {
+            int keep = Math.max(0, Math.min(8, bits - i * 8));
+            b[i] &= (byte) (0xff << (8 - keep));
+        }
+    }
+
+    private static boolean samePrefix(byte[] a, byte[] b, int bits) {
+        for (int i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+            int m = 0xff << (8 - Math.min(8, bits)) & 0xff;
+            if ((a[i] & m) != (b[i] & m)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
