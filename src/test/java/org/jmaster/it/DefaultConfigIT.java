@@ -34,9 +34,38 @@ import org.junit.jupiter.api.io.TempDir;
  * as an ordinary user too.
  */
 class DefaultConfigIT {
-    /** What the README pipes into nc. */
-    static final String README_SESSION = "HELO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<you@example.org>\r\nDATA\r\n"
-            + "Subject: hello\r\n\r\nHello from the README.\r\n.\r\nQUIT\r\n";
+    /** The README's commands after {@code ./master -c conf -d}, read from README.md itself. */
+    static final List<String> README = readmeCommands();
+
+    private static List<String> readmeCommands() {
+        try {
+            List<String> lines = Files.readAllLines(MasterProcess.REPO.resolve("README.md"));
+            int first = lines.indexOf("    ./master -c conf -d");
+            assertThat(first).as("README.md shows ./master -c conf -d").isNotNegative();
+            List<String> out = new ArrayList<>();
+            for (int i = first + 1; i < lines.size() && lines.get(i).startsWith("    "); i++) {
+                out.add(lines.get(i).substring(4));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The bytes the README pipes into nc: its printf format with the escapes applied. */
+    static String readmeSession() {
+        String line = README.stream().filter(l -> l.startsWith("printf '") && l.endsWith("' | nc 127.0.0.1 2525"))
+                .findFirst().orElseThrow(() -> new AssertionError("no printf ... | nc line in README.md: " + README));
+        return line.substring("printf '".length(), line.length() - "' | nc 127.0.0.1 2525".length())
+                .replace("\\r", "\r").replace("\\n", "\n");
+    }
+
+    /** The README's swaks arguments. */
+    static List<String> readmeSwaks() {
+        String line = README.stream().filter(l -> l.startsWith("swaks ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no swaks line in README.md: " + README));
+        return List.of(line.split(" +"));
+    }
 
     @TempDir
     Path tmp;
@@ -70,11 +99,11 @@ class DefaultConfigIT {
     }
 
     /** The README's nc session, byte for byte; returns everything the server said. */
-    private static String readmeSession() throws IOException {
+    private static String ncSession() throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", 2525), 10_000);
             s.setSoTimeout(60_000);
-            s.getOutputStream().write(README_SESSION.getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(readmeSession().getBytes(StandardCharsets.US_ASCII));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         }
     }
@@ -103,11 +132,12 @@ class DefaultConfigIT {
 
     private void checkTheSystem(Path base, Process master, Path out) throws Exception {
         Path var = base.resolve("var");
-        String said = readmeSession();
+        String said = ncSession();
         assertThat(said).startsWith("220 ").contains("\r\n354 ", "\r\n250 2.0.0 Ok: queued as ").endsWith("\r\n221 2.0.0 Bye\r\n");
         if (Services.haveSwaks()) {
-            Process swaks = new ProcessBuilder("swaks", "--server", "127.0.0.1:2525", "--from", "me@example.org",
-                    "--to", "you@example.org", "--hide-all").redirectErrorStream(true)
+            List<String> cmd = new ArrayList<>(readmeSwaks());
+            cmd.add("--hide-all");
+            Process swaks = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(base.resolve("swaks.out").toFile()).start();
             assertThat(swaks.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -130,6 +160,24 @@ class DefaultConfigIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> stored1.matcher(Files.readString(log)).find()
                 && stored1.matcher(Files.readString(out)).find());
         assertThat(Files.readString(out)).doesNotContain("warning", "fatal", "panic");
+        // reload and stop as the README says, from the directory that holds var/
+        List<String> kills = README.stream().filter(l -> l.startsWith("kill ")).toList();
+        assertThat(kills).hasSize(2);
+        assertThat(sh(base, kills.get(0))).isZero();
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("reload -- version"));
+        assertThat(ncSession()).contains("\r\n250 2.0.0 Ok: queued as ");
+        List<ProcessHandle> kids = master.toHandle().children().toList();
+        assertThat(kids).isNotEmpty();
+        assertThat(sh(base, kills.get(1))).isZero();
+        assertThat(master.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(out)).contains("terminating on signal 15");
+        await().atMost(Duration.ofSeconds(10)).until(() -> kids.stream().noneMatch(ProcessHandle::isAlive));
+    }
+
+    private static int sh(Path dir, String command) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).inheritIO().start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
     }
 
     @Test
