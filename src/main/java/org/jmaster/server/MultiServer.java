@@ -67,10 +67,13 @@ public final class MultiServer {
                 }
             }
             int firstClient = set.size();
+            boolean buffered = false;
             for (Open o : clients.values()) {
                 set.add(o.client().inputFd());
+                buffered |= o.client().hasBufferedInput();
             }
-            set.poll(clients.isEmpty() ? rt.lifetime.waitMillis() : -1);
+            // input a handler left in a client's buffer is ready now, whatever poll says about the socket
+            set.poll(buffered ? 0 : clients.isEmpty() ? rt.lifetime.waitMillis() : -1);
             if (set.ready(stop)) {
                 closeAll();
                 rt.stopNow();
@@ -90,8 +93,9 @@ public final class MultiServer {
             }
             ready.clear();
             for (int slot = firstClient; slot < set.size(); slot++) {
-                if (set.ready(slot)) {
-                    ready.add(clients.get(set.fd(slot)));
+                Open o = clients.get(set.fd(slot));
+                if (set.ready(slot) || o.client().hasBufferedInput()) {
+                    ready.add(o);
                 }
             }
             for (Open o : ready) {
