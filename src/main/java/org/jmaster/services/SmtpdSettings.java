@@ -8,8 +8,10 @@ import org.jmaster.server.ServerContext;
 /**
  * smtpd's main.cf parameters, read once after start-up. Names and defaults follow Postfix where
  * Postfix has the parameter ({@code message_size_limit}, {@code smtpd_recipient_limit},
- * {@code smtpd_timeout}, {@code smtpd_hard_error_limit}, {@code smtpd_banner}); the rest are
- * jmaster's. docs/services.md lists them all.
+ * {@code smtpd_timeout}, {@code smtpd_hard_error_limit}, {@code smtpd_banner}), including the
+ * stress-dependent ones: a child the master starts with {@code -o stress=yes} (its service is at its
+ * process limit) waits 10 s instead of 300 s for a command and gives up after one error instead of
+ * 20. The rest are jmaster's. docs/services.md lists them all.
  */
 record SmtpdSettings(String hostname, String banner, List<String> acceptedDomains, long messageSizeLimit,
                      int recipientLimit, int lineLengthLimit, int commandTimeoutMs, int dataTimeoutMs,
@@ -23,9 +25,9 @@ record SmtpdSettings(String hostname, String banner, List<String> acceptedDomain
             "message_size_limit", "10240000",
             "smtpd_recipient_limit", "1000",
             "smtpd_line_length_limit", "1000",
-            "smtpd_timeout", "300s",
+            "smtpd_timeout", "${stress?{10}:{300}}s",
             "smtpd_data_timeout", "180s",
-            "smtpd_hard_error_limit", "20");
+            "smtpd_hard_error_limit", "${stress?{1}:{20}}");
 
     static SmtpdSettings read(ServerContext ctx) {
         List<String> domains = ctx.listParameter("smtpd_accepted_domains").stream()

@@ -211,6 +211,17 @@ class SmtpdIT {
     }
 
     @Test
+    void underStressOneErrorIsEnough() throws Exception {
+        // what the master passes to a child it starts while the service is at its process limit
+        try (MasterProcess m = start("-o stress=yes"); SmtpClient c = new SmtpClient(port)) {
+            c.greeting();
+            assertThat(c.command("BOGUS")).isEqualTo("500 5.5.2 Error: command not recognized");
+            assertThat(c.reply()).isEqualTo("421 4.7.0 " + HOST + " Error: too many errors");
+            assertThat(c.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
     void anIdleClientTimesOutWith421() throws Exception {
         try (MasterProcess m = start("-o smtpd_timeout=1s"); SmtpClient c = new SmtpClient(port)) {
             c.greeting();
