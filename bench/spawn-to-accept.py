@@ -9,7 +9,11 @@ and measures the time until the first byte the service sends (smtpd's 220 greeti
 is the master noticing the connection and spawning, the JVM starting, the runtime starting up,
 the accept() and one write: an upper bound of spawn-to-accept as a client sees it.
 
-    bench/spawn-to-accept.py [--rounds N] [--service smtpd|echo]
+    bench/spawn-to-accept.py [--rounds N] [--service smtpd|echo] [--no-aids]
+
+--no-aids starts the services without their class-data-sharing archive and jffi stub
+(JMASTER_SERVICE_AIDS=off, see services/.java-service). The JDK is JAVA_HOME's, else java on PATH,
+for the master and the services alike.
 
 Prints one line per round with -v, then median, p90, min and max in milliseconds.
 """
@@ -42,6 +46,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=50)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--service', default='smtpd', choices=['smtpd', 'echo'])
+    ap.add_argument('--no-aids', action='store_true')
     ap.add_argument('-v', action='store_true')
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix='jmaster-bench.')
@@ -55,10 +60,13 @@ def main():
             'inet_interfaces = 127.0.0.1', 'inet_protocols = ipv4', 'mail_owner = nobody',
             'maillog_file = %s/log' % tmp,
             # the services run on the master's JDK when JAVA_HOME says which
-            'import_environment = MAIL_CONFIG MAIL_LOGTAG LANG=C JAVA_HOME', '']))
+            'import_environment = MAIL_CONFIG MAIL_LOGTAG LANG=C JAVA_HOME JMASTER_SERVICE_AIDS', '']))
     with open(os.path.join(conf, 'master.cf'), 'w') as f:
         f.write('127.0.0.1:%d inet n - n - 1 %s -o max_use=1\n' % (port, a.service))
-    master = subprocess.Popen([os.path.join(REPO, 'master'), '-c', conf, '-d'],
+    env = dict(os.environ)
+    if a.no_aids:
+        env['JMASTER_SERVICE_AIDS'] = 'off'
+    master = subprocess.Popen([os.path.join(REPO, 'master'), '-c', conf, '-d'], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples = []
     try:
@@ -88,14 +96,32 @@ def main():
                 samples.append(ms)
                 if a.v:
                     print('%3d %7.1f ms' % (i - a.warmup + 1, ms))
+        # the memory of one process in the middle of a session
+        while children(master.pid):
+            time.sleep(0.01)
+        s = socket.create_connection(('127.0.0.1', port), 10)
+        s.settimeout(10)
+        if a.service == 'echo':
+            s.sendall(b'x')
+        s.recv(1)
+        kid = children(master.pid)[0]
+        mem = {}
+        with open('/proc/%d/smaps_rollup' % kid) as f:
+            for line in f:
+                parts = line.split()
+                if parts[0] in ('Rss:', 'Pss:'):
+                    mem[parts[0][:-1]] = int(parts[1]) / 1024
+        s.close()
     finally:
         master.terminate()
         master.wait(20)
         shutil.rmtree(tmp, ignore_errors=True)
     samples.sort()
     p90 = samples[min(len(samples) - 1, int(round(0.9 * len(samples))) - 1)]
-    print('%s: %d rounds, median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms' % (
-        a.service, len(samples), statistics.median(samples), p90, samples[0], samples[-1]))
+    print('%s%s: %d rounds, median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms' % (
+        a.service, ' (no aids)' if a.no_aids else '', len(samples), statistics.median(samples), p90,
+        samples[0], samples[-1]))
+    print('one process mid-session: RSS %.1f MiB, PSS %.1f MiB' % (mem['Rss'], mem['Pss']))
 
 
 if __name__ == '__main__':
