@@ -231,6 +231,7 @@ class OperationsIT {
                 await().atMost(Duration.ofSeconds(10)).until(() -> zombiesOf(master) == 0 && childCount(master) == 1);
                 new ProcessBuilder("kill", "-TERM", Long.toString(master)).start().waitFor();
                 assertThat(ns.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(ns.exitValue()).as("init mode exits 0 on SIGTERM").isZero();
                 assertThat(Files.readString(tmp.resolve("maillog"))).contains("terminating on signal 15");
             } finally {
                 ns.destroyForcibly();
