@@ -758,7 +758,8 @@ def cpu_model():
 
 def java_version():
     try:
-        out = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30).stderr
+        java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
         return "JDK " + out.split('"')[1]
     except (OSError, IndexError, subprocess.TimeoutExpired):
         return "JDK ?"
