@@ -155,7 +155,8 @@ public final class Main {
         try {
             Directories.prepare(queueDir, dataDir, main.get("mail_owner"));
             PidLock.acquire(pidFile, pid);
-            PidLock.acquire(dataDir.resolve("master.lock"), pid);
+            PidLock.acquire(dataDir.resolve("master.lock"), pid,
+                    Posix.geteuid() == 0 ? Posix.getpwnam(main.get("mail_owner")).orElse(null) : null);
         } catch (PidLock.HeldException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return alreadyRunning(pidFile);

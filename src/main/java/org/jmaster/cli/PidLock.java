@@ -28,11 +28,22 @@ final class PidLock {
 
     /** Takes the lock and writes our pid; the descriptor stays open for the life of the process. */
     static PidLock acquire(Path file, long pid) throws HeldException, NativeException {
+        return acquire(file, pid, null);
+    }
+
+    /**
+     * As {@link #acquire(Path, long)}, and gives the file to {@code owner} when set (the data lock
+     * belongs to mail_owner, as Postfix creates it, so that Postfix's own master can use it later).
+     */
+    static PidLock acquire(Path file, long pid, Posix.Passwd owner) throws HeldException, NativeException {
         int fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW, 0600);
         if (!Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
             Posix.closeQuietly(fd);
             throw new HeldException("open lock file " + file + ": unable to set exclusive lock: "
                     + Posix.strerror(Posix.EAGAIN));
+        }
+        if (owner != null) {
+            Posix.fchown(fd, owner.uid(), owner.gid());
         }
         byte[] line = String.format("%32d\n", pid).getBytes(StandardCharsets.US_ASCII);
         Posix.pwrite(fd, line, 0);

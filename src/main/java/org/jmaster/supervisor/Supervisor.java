@@ -108,6 +108,7 @@ public final class Supervisor {
             throw new IOException(e.getMessage());
         }
         flowPipe = Posix.pipe2(true);
+        spawner.warmUp();
         List<Service> started = new ArrayList<>();
         try {
             for (ServiceEntry e : table.services()) {

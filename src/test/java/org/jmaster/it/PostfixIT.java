@@ -36,6 +36,8 @@ class PostfixIT {
             assertThat(pf.run(out, MasterProcess.REPO.resolve("master").toString(), "-c", pf.conf.toString()))
                     .as("detached start").isZero();
             long master = pf.masterPid();
+            // the data lock belongs to mail_owner, as Postfix's own master creates it
+            assertThat(Files.getOwner(pf.dir.resolve("data/master.lock")).getName()).isEqualTo("postfix");
 
             // 1000 messages through smtpd -> cleanup -> qmgr -> local
             long t0 = System.nanoTime();
