@@ -19,7 +19,7 @@ Prints one line per round with -v, then median, p90, min and max in milliseconds
 """
 import argparse, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def free_port():
