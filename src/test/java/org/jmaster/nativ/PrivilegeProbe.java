@@ -20,6 +20,10 @@ public final class PrivilegeProbe {
             case "drop": {
                 int uid = Integer.parseInt(args[1]);
                 int gid = Integer.parseInt(args[2]);
+                // the class path may not be readable by the new user (a clone under a 0700 directory):
+                // load what runs after the drop while still root
+                attempt(() -> Posix.chdir("."));
+                status("Uid");
                 Posix.setgroups(new int[] {gid});
                 Posix.setgid(gid);
                 Posix.setuid(uid);
