@@ -79,8 +79,12 @@ class DefaultConfigIT {
     }
 
     private Process start(List<String> prefix, Path conf, Path out) throws IOException {
+        return start(prefix, MasterProcess.REPO, conf, out);
+    }
+
+    private Process start(List<String> prefix, Path install, Path conf, Path out) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(MasterProcess.REPO.resolve("master").toString(), "-c", conf.toString(), "-d"));
+        cmd.addAll(List.of(install.resolve("master").toString(), "-c", conf.toString(), "-d"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         await().atMost(Duration.ofSeconds(60)).until(() -> !p.isAlive()
@@ -207,8 +211,16 @@ class DefaultConfigIT {
         Posix.chown(home.toString(), nobody.uid(), nobody.gid());
         Path conf = copyConf(home);
         Path out = tmp.resolve("stderr");
+        // the checkout itself may sit in a directory the user cannot enter (a clone under 0700):
+        // give the user an installed copy (launcher, services, built jar and exec step) instead
+        Path install = Files.createDirectories(tmp.resolve("install"));
+        Files.createDirectories(install.resolve("target"));
+        Process cp = new ProcessBuilder("sh", "-c", "cp -a \"$0/master\" \"$0/services\" \"$1\"/"
+                + " && cp -a \"$0\"/target/jmaster.jar \"$0\"/target/jmaster-exec \"$1/target/\""
+                + " && chmod -R a+rX \"$1\"", MasterProcess.REPO.toString(), install.toString()).inheritIO().start();
+        assertThat(cp.waitFor()).isZero();
         Process master = start(List.of("setpriv", "--reuid=" + nobody.uid(), "--regid=" + nobody.gid(), "--clear-groups"),
-                conf, out);
+                install, conf, out);
         try {
             checkTheSystem(home, master, out);
             assertThat(Files.readString(out)).contains("not running as root (uid " + nobody.uid() + ")");
