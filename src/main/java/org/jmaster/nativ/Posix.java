@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -416,6 +417,25 @@ public final class Posix {
             if (C.setpriority(0, Integer.parseInt(tid), nice) != 0 && Native.errno() != ESRCH) {
                 throw fail("setpriority", tid + " " + nice);
             }
+        }
+    }
+
+    /**
+     * Runs {@code command} through {@code /bin/sh -c} with this process's environment and standard
+     * descriptors, and waits for it (for {@code debugger_command}, as Postfix's {@code system()}).
+     */
+    public static ExitStatus runShell(String command) throws NativeException {
+        List<String> env = new ArrayList<>();
+        for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+            env.add(e.getKey() + "=" + e.getValue());
+        }
+        int pid = spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", command).env(env)
+                .dup2(0, 0).dup2(1, 1).dup2(2, 2).build());
+        int pidfd = pidfdOpen(pid);
+        try {
+            return waitidPidfd(pidfd, false);
+        } finally {
+            closeQuietly(pidfd);
         }
     }
 

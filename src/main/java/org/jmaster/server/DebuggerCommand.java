@@ -1,12 +1,8 @@
 package org.jmaster.server;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import org.jmaster.nativ.ExitStatus;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
-import org.jmaster.nativ.SpawnPlan;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,21 +23,10 @@ final class DebuggerCommand {
             throw new ServerFatal("no debugger_command variable set up");
         }
         log.info("running: {}", command);
-        List<String> env = new ArrayList<>();
-        for (Map.Entry<String, String> e : System.getenv().entrySet()) {
-            env.add(e.getKey() + "=" + e.getValue());
-        }
         try {
-            int pid = Posix.spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", command).env(env)
-                    .dup2(0, 0).dup2(1, 1).dup2(2, 2).build());
-            int pidfd = Posix.pidfdOpen(pid);
-            try {
-                ExitStatus st = Posix.waitidPidfd(pidfd, false);
-                if (!st.success()) {
-                    log.warn("debugger_command: {}", st);
-                }
-            } finally {
-                Posix.closeQuietly(pidfd);
+            ExitStatus st = Posix.runShell(command);
+            if (!st.success()) {
+                log.warn("debugger_command: {}", st);
             }
         } catch (NativeException e) {
             throw new ServerFatal("debugger_command: " + e.getMessage());
