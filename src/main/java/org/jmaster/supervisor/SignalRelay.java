@@ -8,7 +8,8 @@ import sun.misc.Signal;
 /**
  * Turns signals into events of the loop, as Postfix's self-pipe does: the JVM's signal thread only
  * sets a bit and writes one byte to a non-blocking pipe; the loop drains the pipe and handles what
- * arrived, HUP before CHLD before TERM/INT. The signal thread owns nothing else.
+ * arrived: USR1 (reopen the log) first, then HUP before CHLD before TERM/INT. The signal thread owns
+ * nothing else.
  */
 final class SignalRelay {
     /** What the loop does with the signals that arrived. */
@@ -43,11 +44,12 @@ final class SignalRelay {
                 // just empty the pipe; the bits say what happened
             }
             long bits = pending.getAndSet(0);
-            if (has(bits, Signals.SIGHUP)) {
-                listener.reload();
-            }
+            // a reopened log first, so that what the other signals cause is written to the new file
             if (has(bits, Signals.SIGUSR1)) {
                 listener.reopenLogs();
+            }
+            if (has(bits, Signals.SIGHUP)) {
+                listener.reload();
             }
             if (has(bits, Signals.SIGCHLD)) {
                 listener.childExited();

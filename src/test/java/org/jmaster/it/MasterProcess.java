@@ -177,10 +177,26 @@ final class MasterProcess implements AutoCloseable {
         }
     }
 
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port nobody listens on, below Linux's ephemeral range (32768-60999) so that no client socket
+     * of another test can be holding it, and never the same one twice in this JVM.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12000);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new java.net.InetSocketAddress(port));
+                return port;
+            } catch (IOException inUse) {
+                // taken: try another
+            }
         }
+        throw new IOException("no free port between 20000 and 32000");
     }
 
     int runCommand(String... args) throws IOException, InterruptedException {

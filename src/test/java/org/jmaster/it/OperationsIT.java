@@ -242,16 +242,17 @@ class OperationsIT {
     @Test
     void childStderrIsLoggedWithServiceAndPidAndLogFilesReopenOnUsr1() throws Exception {
         int port = MasterProcess.freePort();
+        int port2 = MasterProcess.freePort();
         Path maillog = tmp.resolve("maillog");
         try (MasterProcess m = new MasterProcess(tmp)) {
             m.mainCf("maillog_file = " + maillog);
             m.masterCf(port + " inet n n n - 1 fake mode=serve stderr_lines=3 -M stderr=log " + m.rec(),
-                    (port + 1) + " inet n n n - 1 fake mode=serve stderr_lines=500 -M stderr=log " + m.rec()).start();
+                    port2 + " inet n n n - 1 fake mode=serve stderr_lines=500 -M stderr=log " + m.rec()).start();
             int pid = Client.session(port);
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(maillog)
                     .contains("master[" + m.pid() + "]: " + port + "[" + pid + "]: complaint 2 from " + pid));
             // a flood is cut to the budget and the drop is counted
-            int flooder = Client.session(port + 1);
+            int flooder = Client.session(port2);
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(maillog)
                     .contains("line(s) of child stderr (over 100 lines/s)"));
             String text = Files.readString(maillog);
@@ -264,6 +265,7 @@ class OperationsIT {
             Path rotated = tmp.resolve("maillog.1");
             Files.move(maillog, rotated);
             m.signal("USR1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(maillog));
             m.signal("HUP");
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(maillog)
                     && Files.readString(maillog).contains("reload -- version"));

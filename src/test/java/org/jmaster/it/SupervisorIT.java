@@ -103,17 +103,18 @@ class SupervisorIT {
     @Test
     void maxUseAndMaxIdleRecycleChildrenWithoutThrottling() throws Exception {
         int port = MasterProcess.freePort();
+        int port2 = MasterProcess.freePort();
         try (MasterProcess m = new MasterProcess(tmp)) {
             m.masterCf(port + " inet n n n - 1 fake mode=serve -o max_use=1 " + m.rec(),
-                    (port + 1) + " inet n n n - 1 fake mode=serve max_idle=0.5 " + m.rec()).start();
+                    port2 + " inet n n n - 1 fake mode=serve max_idle=0.5 " + m.rec()).start();
             Set<Integer> pids = new HashSet<>();
             for (int i = 0; i < 3; i++) {
                 pids.add(Client.session(port));
             }
             assertThat(pids).hasSize(3);
-            Client.session(port + 1);
+            Client.session(port2);
             await().atMost(Duration.ofSeconds(10)).until(() -> m.countEvents("idle exit") == 1);
-            int again = Client.session(port + 1);
+            int again = Client.session(port2);
             assertThat(again).isPositive();
             assertThat(m.logText()).doesNotContain("throttling");
         }
