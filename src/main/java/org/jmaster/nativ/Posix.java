@@ -1299,59 +1299,55 @@ public final class Posix {
 
     /** The user database entry for {@code name}, or empty. Unchecked for lookup errors (EIO, ...). */
     public static Optional<Passwd> getpwnam(String name) {
-        Scratch s = Scratch.get();
-        for (int size = 1024; ; size *= 4) {
-            int mark = s.mark();
-            try {
-                long pwd = s.calloc(Abi.PASSWD_SIZE);
-                long result = s.calloc(Abi.POINTER);
-                long buf = s.alloc(size);
-                int rc = C.getpwnam_r(s.cstr(name), pwd, buf, size, result);
-                if (rc == ERANGE && size < (1 << 20)) {
-                    continue;
-                }
-                if (rc != 0) {
-                    throw new UncheckedNativeException("getpwnam_r", name, rc);
-                }
-                if (MEM.getAddress(result) == 0) {
-                    return Optional.empty();
-                }
-                return Optional.of(new Passwd(Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_NAME)),
-                        MEM.getInt(pwd + Abi.PASSWD_UID), MEM.getInt(pwd + Abi.PASSWD_GID),
-                        Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_DIR)),
-                        Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_SHELL))));
-            } finally {
-                s.release(mark);
-            }
-        }
+        return lookup("getpwnam_r", name, Abi.PASSWD_SIZE, C::getpwnam_r, pwd -> new Passwd(
+                Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_NAME)),
+                MEM.getInt(pwd + Abi.PASSWD_UID), MEM.getInt(pwd + Abi.PASSWD_GID),
+                Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_DIR)),
+                Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_SHELL))));
     }
 
     /** The group database entry for {@code name}, or empty. Unchecked for lookup errors. */
     public static Optional<Group> getgrnam(String name) {
+        return lookup("getgrnam_r", name, Abi.GROUP_SIZE, C::getgrnam_r, grp -> {
+            List<String> members = new ArrayList<>();
+            long mem = MEM.getAddress(grp + Abi.GROUP_MEM);
+            for (long p; mem != 0 && (p = MEM.getAddress(mem)) != 0; mem += Abi.POINTER) {
+                members.add(Scratch.string(p));
+            }
+            return new Group(Scratch.string(MEM.getAddress(grp + Abi.GROUP_NAME)),
+                    MEM.getInt(grp + Abi.GROUP_GID), List.copyOf(members));
+        });
+    }
+
+    /** One of the reentrant {@code get*nam_r} calls: (name, entry, buffer, buffer length, result). */
+    private interface ByName {
+        int call(long name, long entry, long buf, long bufLen, long result);
+    }
+
+    /**
+     * A reentrant name-service lookup: the buffer grows on ERANGE (up to 1 MiB); empty when the name
+     * is unknown; the entry is decoded while its strings are still in the scratch buffer.
+     */
+    private static <T> Optional<T> lookup(String call, String name, int entrySize, ByName c,
+                                          java.util.function.LongFunction<T> decode) {
         Scratch s = Scratch.get();
         for (int size = 1024; ; size *= 4) {
             int mark = s.mark();
             try {
-                long grp = s.calloc(Abi.GROUP_SIZE);
+                long entry = s.calloc(entrySize);
                 long result = s.calloc(Abi.POINTER);
                 long buf = s.alloc(size);
-                int rc = C.getgrnam_r(s.cstr(name), grp, buf, size, result);
+                int rc = c.call(s.cstr(name), entry, buf, size, result);
                 if (rc == ERANGE && size < (1 << 20)) {
                     continue;
                 }
                 if (rc != 0) {
-                    throw new UncheckedNativeException("getgrnam_r", name, rc);
+                    throw new UncheckedNativeException(call, name, rc);
                 }
                 if (MEM.getAddress(result) == 0) {
                     return Optional.empty();
                 }
-                List<String> members = new ArrayList<>();
-                long mem = MEM.getAddress(grp + Abi.GROUP_MEM);
-                for (long p; mem != 0 && (p = MEM.getAddress(mem)) != 0; mem += Abi.POINTER) {
-                    members.add(Scratch.string(p));
-                }
-                return Optional.of(new Group(Scratch.string(MEM.getAddress(grp + Abi.GROUP_NAME)),
-                        MEM.getInt(grp + Abi.GROUP_GID), List.copyOf(members)));
+                return Optional.of(decode.apply(entry));
             } finally {
                 s.release(mark);
             }
