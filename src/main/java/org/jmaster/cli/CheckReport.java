@@ -87,9 +87,19 @@ final class CheckReport {
             String wakeup = e.wakeupSeconds() == 0 ? "-" : e.wakeupSeconds() + (e.conditionalWakeup() ? "?" : "");
             String maxproc = e.maxProc() == 0 ? "0" : Integer.toString(e.maxProc());
             out.printf("%-20s %-10s %-7s %-7s %-32s %s%n", e.extName(), e.type().wireName(), maxproc, wakeup,
-                    String.join(",", endpoints), String.join(" ", quoted(argv)) + "    # " + e.execPath(daemonDir) + ", as " + runsAs);
+                    String.join(",", endpoints), String.join(" ", quoted(argv)) + "    # " + e.execPath(daemonDir) + ", as " + runsAs + jail(main, e));
         }
         return problems;
+    }
+
+    /**
+     * The root directory the exec step gives the child: {@code -M chroot}, or for inetd/systemd
+     * children the chroot column's {@code queue_directory} (Postfix daemons chroot themselves: {@code -c}).
+     */
+    private static String jail(MainConfig main, ServiceEntry e) {
+        String dir = e.attributes().get("chroot")
+                .orElse(e.chroot() && !e.attributes().protocol().equals("postfix") ? main.get("queue_directory") : null);
+        return dir == null ? "" : ", chroot " + dir;
     }
 
     private static List<String> quoted(List<String> argv) {
