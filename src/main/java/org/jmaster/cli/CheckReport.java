@@ -40,7 +40,7 @@ final class CheckReport {
         try {
             mailOwner = ChildIdentity.mailOwner(main.get("mail_owner"));
         } catch (IllegalArgumentException | UncheckedNativeException e) {
-            mailOwnerProblem = main.get("config_directory") + "/main.cf: " + e.getMessage();
+            mailOwnerProblem = e.getMessage();
         }
         out.printf("%-20s %-10s %-7s %-7s %-32s %s%n", "service", "type", "maxproc", "wakeup", "endpoints", "argv");
         for (ServiceEntry e : table.services()) {

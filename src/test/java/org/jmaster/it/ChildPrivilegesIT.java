@@ -118,6 +118,26 @@ class ChildPrivilegesIT {
     }
 
     @Test
+    void withoutAUsableMailOwnerAnUnprivilegedChildIsNotStartedAtAll() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.mainCf("mail_owner = no-such-mail-owner");
+            m.masterCf(port + " inet n - n - 5 " + GREP_IDS + " -M protocol=inetd");
+            assertThat(m.runCommand("-c", m.conf.toString(), "--check")).isEqualTo(1);
+            assertThat(m.commandOutput()).contains("master.cf, line 1: the unprivileged column is y:"
+                    + " parameter mail_owner: unknown user name value: no-such-mail-owner");
+            m.start();
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(15_000);
+                assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                        .as("no child, least of all one running as root").isEmpty();
+            }
+            m.awaitLog("cannot drop privileges: parameter mail_owner: unknown user name value: no-such-mail-owner");
+            m.awaitLog("bad command startup -- throttling");
+        }
+    }
+
+    @Test
     void checkShowsTheArgvAndTheUserTheChildReallyGets() throws Exception {
         int unpriv = MasterProcess.freePort();
         int priv = MasterProcess.freePort();
