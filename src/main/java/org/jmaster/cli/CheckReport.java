@@ -6,15 +6,20 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceTable;
 import org.jmaster.conf.ServiceType;
+import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.UncheckedNativeException;
 import org.jmaster.net.AddressResolver;
+import org.jmaster.supervisor.ChildIdentity;
 
 /**
- * {@code --check}: the effective service table, one service per line, with the endpoints and the
- * exact argv each child would get. Nothing is opened or bound.
+ * {@code --check}: the effective service table, one service per line, with the endpoints, the
+ * exact argv each child would get and the user it runs as (as the master would start it: as root
+ * when {@code --check} runs as root). Nothing is opened or bound.
  */
 final class CheckReport {
     private CheckReport() {}
@@ -29,6 +34,14 @@ final class CheckReport {
             problems.add(main.get("config_directory") + "/main.cf: " + e.getMessage());
         }
         Path daemonDir = Path.of(main.get("daemon_directory"));
+        boolean root = Posix.geteuid() == 0;
+        Posix.Passwd mailOwner = null;
+        String mailOwnerProblem = null;
+        try {
+            mailOwner = ChildIdentity.mailOwner(main.get("mail_owner"));
+        } catch (IllegalArgumentException | UncheckedNativeException e) {
+            mailOwnerProblem = e.getMessage();
+        }
         out.printf("%-20s %-10s %-7s %-7s %-32s %s%n", "service", "type", "maxproc", "wakeup", "endpoints", "argv");
         for (ServiceEntry e : table.services()) {
             List<String> endpoints = new ArrayList<>();
@@ -49,13 +62,44 @@ final class CheckReport {
                 endpoints.add(e.name());
             }
             int fds = Math.max(1, endpoints.size());
-            List<String> argv = e.childArgv(debug, verbose, fds, !localOnly && e.maxProc() > 1, false);
+            List<String> argv;
+            if (e.attributes().protocol().equals("postfix")) {
+                argv = e.childArgv(debug, verbose, fds, !localOnly && e.maxProc() > 1, false);
+            } else {
+                // inetd and systemd children get master.cf's command line as written (no -u, -c, ...)
+                argv = new ArrayList<>();
+                argv.add(e.command());
+                argv.addAll(e.args());
+            }
+            String runsAs;
+            try {
+                ChildIdentity identity = ChildIdentity.of(e);
+                if (identity.needsMailOwner() && root && mailOwner == null) {
+                    problems.add(e.file() + ", line " + e.line() + ": the unprivileged column is y: " + mailOwnerProblem);
+                    runsAs = "(none: mail_owner has no usable entry, the child cannot start)";
+                } else {
+                    runsAs = identity.describe(mailOwner, root);
+                }
+            } catch (ConfigException ex) {
+                ex.errors().forEach(err -> problems.add(err.toString()));
+                runsAs = "(none: unknown user or group, the child cannot start)";
+            }
             String wakeup = e.wakeupSeconds() == 0 ? "-" : e.wakeupSeconds() + (e.conditionalWakeup() ? "?" : "");
             String maxproc = e.maxProc() == 0 ? "0" : Integer.toString(e.maxProc());
             out.printf("%-20s %-10s %-7s %-7s %-32s %s%n", e.extName(), e.type().wireName(), maxproc, wakeup,
-                    String.join(",", endpoints), String.join(" ", quoted(argv)) + "    # " + e.execPath(daemonDir));
+                    String.join(",", endpoints), String.join(" ", quoted(argv)) + "    # " + e.execPath(daemonDir) + ", as " + runsAs + jail(main, e));
         }
         return problems;
+    }
+
+    /**
+     * The root directory the exec step gives the child: {@code -M chroot}, or for inetd/systemd
+     * children the chroot column's {@code queue_directory} (Postfix daemons chroot themselves: {@code -c}).
+     */
+    private static String jail(MainConfig main, ServiceEntry e) {
+        String dir = e.attributes().get("chroot")
+                .orElse(e.chroot() && !e.attributes().protocol().equals("postfix") ? main.get("queue_directory") : null);
+        return dir == null ? "" : ", chroot " + dir;
     }
 
     private static List<String> quoted(List<String> argv) {

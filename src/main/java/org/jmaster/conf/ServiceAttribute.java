@@ -30,7 +30,8 @@ public enum ServiceAttribute {
     FDNAME("fdname", "names separated by ':'", null, ServiceAttribute::isFdNames),
     USER("user", "a user name or number", null, ServiceAttribute::isUserOrGroup),
     GROUP("group", "a group name or number", null, ServiceAttribute::isUserOrGroup),
-    GROUPS("groups", "a comma-separated list of group names or numbers", null, ServiceAttribute::isGroupList),
+    GROUPS("groups", "a comma-separated list of at most " + ServiceAttribute.MAX_GROUPS + " group names or numbers",
+            null, ServiceAttribute::isGroupList),
     CHROOT("chroot", "an absolute path", null, ServiceAttribute::isAbsolutePath),
     UMASK("umask", "an octal mask such as 022 or 0022", null, v -> v.matches("[0-7]{1,4}") && Integer.parseInt(v, 8) <= 0777),
     NICE("nice", "an integer from -20 to 19", null, ServiceAttribute::isNice),
@@ -44,6 +45,8 @@ public enum ServiceAttribute {
     CWD("cwd", "an absolute path", null, ServiceAttribute::isAbsolutePath),
     STDERR("stderr", "log, null or inherit", null, v -> v.matches("log|null|inherit"));
 
+    /** The most supplementary groups {@code -M groups} may list (the exec step refuses more). */
+    public static final int MAX_GROUPS = 1024;
     private static final Map<String, ServiceAttribute> BY_NAME = Arrays.stream(values())
             .collect(Collectors.toUnmodifiableMap(ServiceAttribute::attributeName, Function.identity()));
     private static final Pattern USER_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]{1,10}");
@@ -203,6 +206,9 @@ public enum ServiceAttribute {
 
     private static boolean isGroupList(String v) {
         String[] items = v.split(",", -1);
+        if (items.length > MAX_GROUPS) {
+            return false;
+        }
         for (String item : items) {
             if (!isUserOrGroup(Tokens.trim(item))) {
                 return false;

@@ -190,6 +190,8 @@ final class Native {
 
         int getgrnam_r(long name, long grp, long buf, long bufLen, long result);
 
+        int getpwuid_r(int uid, long pwd, long buf, long bufLen, long result);
+
         int getrlimit(int resource, long rlimit);
 
         int setrlimit(int resource, long rlimit);

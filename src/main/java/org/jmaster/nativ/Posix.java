@@ -1354,6 +1354,17 @@ public final class Posix {
         }
     }
 
+    /** The user database entry for {@code uid}, or empty. Unchecked for lookup errors. */
+    public static Optional<Passwd> getpwuid(int uid) {
+        // the name argument of the shared lookup is only used in error messages here
+        return lookup("getpwuid_r", Integer.toUnsignedString(uid), Abi.PASSWD_SIZE,
+                (name, pwd, buf, len, result) -> C.getpwuid_r(uid, pwd, buf, len, result), pwd -> new Passwd(
+                Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_NAME)),
+                MEM.getInt(pwd + Abi.PASSWD_UID), MEM.getInt(pwd + Abi.PASSWD_GID),
+                Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_DIR)),
+                Scratch.string(MEM.getAddress(pwd + Abi.PASSWD_SHELL))));
+    }
+
     // =====================================================================================
     // sockets: listeners
 

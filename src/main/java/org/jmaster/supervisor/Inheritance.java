@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.ServiceAttributes;
 import org.jmaster.conf.ServiceEntry;
@@ -12,15 +11,24 @@ import org.jmaster.nativ.Posix;
 
 /**
  * What a child inherits beyond its descriptor plan (rfork/sfork-style control per service): the
- * {@code -M user/group/groups/chroot/umask/nice/rlimit_*} attributes, resolved to numbers when a
- * service is started or reloaded (an unknown user or group is a configuration error with file and
- * line), and turned into the arguments of {@code jmaster-exec}, the small exec step that does what
- * {@code posix_spawn} cannot. Immutable.
+ * {@code -M user/group/groups/chroot/umask/nice/rlimit_*} attributes, and for children that do not
+ * speak Postfix's protocol the unprivileged and chroot columns, which such children cannot apply
+ * themselves. Names are resolved to numbers when a service is started or reloaded (an unknown user
+ * or group is a configuration error with file and line; see {@link ChildIdentity}), and turned into
+ * the arguments of {@code jmaster-exec}, the small exec step that does what {@code posix_spawn}
+ * cannot. Immutable.
  *
- * @param shimArgs the {@code jmaster-exec} options (empty: no exec step needed)
+ * @param fixedArgs    the {@code jmaster-exec} options that need nothing from main.cf
+ * @param identity     who the child runs as
+ * @param chrootColumn an inetd/systemd child with chroot {@code y} (and no {@code -M chroot}): the exec
+ *                     step chroots it to {@code queue_directory}, as a Postfix daemon given
+ *                     {@code -c} chroots itself
+ * @param jailCwd      {@code -M cwd} inside that jail, or null
+ * @param listenPid    systemd's LISTEN_PID
  */
-record Inheritance(List<String> shimArgs) {
-    static final Inheritance NONE = new Inheritance(List.of());
+record Inheritance(List<String> fixedArgs, ChildIdentity identity, boolean chrootColumn, String jailCwd,
+                   boolean listenPid) {
+    static final Inheritance NONE = new Inheritance(List.of(), null, false, null, false);
 
     /** Resolves the entry's attributes; {@code listenPid} asks for systemd's LISTEN_PID. */
     static Inheritance of(ServiceEntry e, boolean listenPid) throws ConfigException {
@@ -50,60 +58,47 @@ record Inheritance(List<String> shimArgs) {
                 args.add(c);
             });
         });
-        Optional<Posix.Passwd> user = Optional.empty();
-        if (a.get("user").isPresent()) {
-            String name = a.get("user").get();
-            user = name.matches("\\d+") ? Optional.of(new Posix.Passwd(name, Integer.parseInt(name),
-                    -1, "/", "")) : Posix.getpwnam(name);
-            if (user.isEmpty()) {
-                throw error(e, "attribute \"user\": unknown user \"" + name + "\"");
+        return new Inheritance(List.copyOf(args), ChildIdentity.of(e), chrootColumn(e),
+                a.get("cwd").orElse(null), listenPid);
+    }
+
+    /** An inetd/systemd service whose chroot column says y and that names no directory of its own. */
+    private static boolean chrootColumn(ServiceEntry e) {
+        return e.chroot() && !e.attributes().protocol().equals("postfix") && e.attributes().get("chroot").isEmpty();
+    }
+
+    /** Whether a child needs {@code mail_owner}'s entry ({@link #shimArgs}) to start. */
+    boolean needsMailOwner() {
+        return identity != null && identity.needsMailOwner();
+    }
+
+    /**
+     * The {@code jmaster-exec} options (empty: no exec step needed), given {@code mail_owner}'s
+     * entry (null when the master is not root) and {@code queue_directory}.
+     */
+    List<String> shimArgs(Posix.Passwd mailOwner, String queueDirectory) {
+        List<String> args = new ArrayList<>(fixedArgs);
+        if (chrootColumn) {
+            args.add("--chroot");
+            args.add(queueDirectory);
+            if (jailCwd != null) {
+                args.add("--cwd");
+                args.add(jailCwd);
             }
         }
-        List<String> groups = a.getList("groups");
-        if (!groups.isEmpty()) {
-            List<String> gids = new ArrayList<>();
-            for (String g : groups) {
-                gids.add(Integer.toString(gid(e, "groups", g)));
-            }
-            args.add("--groups");
-            args.add(String.join(",", gids));
-        }
-        int gid = -1;
-        if (a.get("group").isPresent()) {
-            gid = gid(e, "group", a.get("group").get());
-        } else if (user.isPresent() && user.get().gid() >= 0) {
-            gid = user.get().gid();
-        }
-        if (gid >= 0) {
-            args.add("--gid");
-            args.add(Integer.toString(gid));
-        }
-        if (user.isPresent()) {
-            args.add("--uid");
-            args.add(Integer.toString(user.get().uid()));
+        if (identity != null) {
+            args.addAll(identity.execArgs(mailOwner));
         }
         if (listenPid) {
             args.add("--listen-pid");
         }
-        return args.isEmpty() ? NONE : new Inheritance(List.copyOf(args));
+        return args;
     }
 
-    private static int gid(ServiceEntry e, String attribute, String name) throws ConfigException {
-        if (name.matches("\\d+")) {
-            return Integer.parseInt(name);
-        }
-        return Posix.getgrnam(name).map(Posix.Group::gid)
-                .orElseThrow(() -> error(e, "attribute \"" + attribute + "\": unknown group \"" + name + "\""));
-    }
-
-    private static ConfigException error(ServiceEntry e, String text) {
-        return new ConfigException(new ConfigError(e.file(), e.line(), text));
-    }
-
-    /** The working directory posix_spawn sets (cwd, unless chroot is set: then the exec step does it). */
+    /** The working directory posix_spawn sets (cwd, unless the child is chrooted: then the exec step does it). */
     static String cwd(ServiceEntry e, String queueDirectory) {
         ServiceAttributes a = e.attributes();
-        return a.get("chroot").isPresent() ? queueDirectory : a.get("cwd").orElse(queueDirectory);
+        return a.get("chroot").isPresent() || chrootColumn(e) ? queueDirectory : a.get("cwd").orElse(queueDirectory);
     }
 
     /** {@code -M env=}: variables added after import_environment. */

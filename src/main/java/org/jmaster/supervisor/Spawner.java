@@ -25,6 +25,10 @@ final class Spawner {
 
     private final Supervisor master;
     private long generation;
+    /** mail_owner's entry (or why it has none), looked up once per settings, i.e. per (re)load. */
+    private MasterSettings ownerSettings;
+    private Posix.Passwd owner;
+    private String ownerProblem;
 
     Spawner(Supervisor master) {
         this.master = master;
@@ -53,8 +57,11 @@ final class Spawner {
         List<String> argv = jitter(s, s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
                 s.stressEligible(), stressed));
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, Map.of("GENERATION", Long.toOctalString(gen))))
-                .dup2(master.flowPipe[0], FLOW_READ_FD)
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, Map.of("GENERATION", Long.toOctalString(gen))));
+        if (plan == null) {
+            return false;
+        }
+        plan.dup2(master.flowPipe[0], FLOW_READ_FD)
                 .dup2(master.flowPipe[1], FLOW_WRITE_FD)
                 .dup2(s.channel.childFd, STATUS_FD);
         for (int i = 0; i < s.listeners.size(); i++) {
@@ -92,6 +99,9 @@ final class Spawner {
         extra.put("LISTEN_FDS", Integer.toString(n));
         extra.put("LISTEN_FDNAMES", String.join(":", names.subList(0, n)));
         SpawnPlan.Builder plan = builder(s, path, argv, environment(s, extra));
+        if (plan == null) {
+            return;
+        }
         for (int i = 0; i < n; i++) {
             plan.dup2(s.listeners.get(i).fd(), 3 + i);
         }
@@ -120,11 +130,25 @@ final class Spawner {
 
     /**
      * A plan for {@code path argv}, through {@code jmaster-exec} when the service asks for what
-     * posix_spawn cannot do (user, limits, umask, chroot, LISTEN_PID).
+     * posix_spawn cannot do (user, limits, umask, chroot, LISTEN_PID, and the drop to
+     * {@code mail_owner} of an unprivileged child that does not speak Postfix's protocol). Null,
+     * logged and throttled, when that drop is due and {@code mail_owner} has no usable entry: such a
+     * child is never started as root instead.
      */
     private SpawnPlan.Builder builder(Service s, String path, List<String> argv, List<String> env) {
-        String cwd = Inheritance.cwd(s.entry, master.settings.queueDirectory().toString());
-        List<String> shim = s.inheritance.shimArgs();
+        String queue = master.settings.queueDirectory().toString();
+        String cwd = Inheritance.cwd(s.entry, queue);
+        Posix.Passwd mailOwner = null;
+        if (s.inheritance.needsMailOwner() && Posix.geteuid() == 0) {
+            mailOwner = mailOwner();
+            if (mailOwner == null) {
+                log.warn("master_spawn: service {}: cannot drop privileges: {}", s.label(), ownerProblem);
+                s.error("cannot drop privileges: " + ownerProblem);
+                master.throttler.throttle(s, path);
+                return null;
+            }
+        }
+        List<String> shim = s.inheritance.shimArgs(mailOwner, queue);
         if (shim.isEmpty()) {
             return SpawnPlan.builder(path).argv(argv).env(env).cwd(cwd);
         }
@@ -137,6 +161,26 @@ final class Spawner {
         return SpawnPlan.builder(master.execShim().toString()).argv(wrapped).env(env).cwd(cwd);
     }
 
+    /** mail_owner's entry for the current settings, or null with {@link #ownerProblem} set. */
+    private Posix.Passwd mailOwner() {
+        if (ownerSettings != master.settings) {
+            ownerSettings = master.settings;
+            try {
+                owner = ChildIdentity.mailOwner(ownerSettings.mailOwner());
+                ownerProblem = null;
+            } catch (IllegalArgumentException e) {
+                owner = null;
+                ownerProblem = e.getMessage();
+            } catch (org.jmaster.nativ.UncheckedNativeException e) {
+                // the user database failed (not "no such user"): ask again at the next spawn
+                ownerSettings = null;
+                owner = null;
+                ownerProblem = "mail_owner lookup: " + e.getMessage();
+            }
+        }
+        return owner;
+    }
+
     /**
      * Accept mode: a child for one accepted connection, on its descriptors 0 and 1, with the
      * UCSPI/inetd environment and master.cf's command line exactly as written. The caller closes
@@ -146,10 +190,8 @@ final class Spawner {
         long gen = ++generation;
         List<String> argv = plainArgv(s);
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, connectionEnvironment(conn, peer)))
-                .dup2(conn, 0)
-                .dup2(conn, 1);
-        int pid = launch(s, plan, path);
+        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, connectionEnvironment(conn, peer)));
+        int pid = plan == null ? -1 : launch(s, plan.dup2(conn, 0).dup2(conn, 1), path);
         if (pid < 0) {
             master.admission.release(source);
             return;

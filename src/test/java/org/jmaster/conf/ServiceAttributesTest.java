@@ -198,6 +198,18 @@ class ServiceAttributesTest {
     }
 
     @Test
+    void groupListsAreBoundedLikeTheExecStep() throws Exception {
+        String full = String.join(",", java.util.Collections.nCopies(ServiceAttribute.MAX_GROUPS, "4"));
+        assertThat(attrs("-M groups=" + full).getList("groups")).hasSize(1024);
+        assertThat(errors("# x\nsmtp inet n - n - - cmd -M groups=" + full + ",4\n")).singleElement()
+                .extracting(ConfigError::toString).asString()
+                .contains("attribute \"groups\": bad value:", "(expected a comma-separated list of at most 1024 group");
+        assertThat(attrs("-M user=2147483647").get("user")).contains("2147483647");
+        assertAttributeError("-M user=2147483648", "attribute \"user\": bad value: \"2147483648\" (expected "
+                + ServiceAttribute.USER.syntax() + ")");
+    }
+
+    @Test
     void registryListsEveryAttributeOnce() {
         assertThat(ServiceAttribute.values()).extracting(ServiceAttribute::attributeName).containsExactly(
                 "protocol", "prefork", "max_spare", "max_per_source", "source_prefix", "source_group",
