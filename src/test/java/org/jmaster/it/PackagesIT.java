@@ -115,7 +115,7 @@ class PackagesIT {
             Result purge = run(null, "dpkg", "--purge", "jmaster");
             assertThat(purge.rc).as(purge.out).isZero();
             for (String f : files) {
-                if (!before.contains(f)) {
+                if (!before.contains(f) && !f.equals("/.")) {
                     assertThat(Path.of(f)).as("installed by the package and left after the purge").doesNotExist();
                 }
             }
