@@ -79,6 +79,16 @@ class PackagesIT {
                 "skipped: jmaster is installed on this machine; the test installs and purges its own");
         Path deb = artifact("jmaster_*_*.deb");
         Set<String> before = snapshot();
+        // what the package holds, and which of it was there before (/usr/share/man, /lib, ...)
+        Set<String> preexisting = new TreeSet<>();
+        Result contents = run(null, "sh", "-c", "dpkg-deb --fsys-tarfile \"$1\" | tar -t", "sh", deb.toString());
+        assertThat(contents.rc).as(contents.out).isZero();
+        for (String line : contents.out.lines().toList()) {
+            String f = Path.of("/").resolve(line).normalize().toString();
+            if (Files.exists(Path.of(f), LinkOption.NOFOLLOW_LINKS)) {
+                preexisting.add(f);
+            }
+        }
         Process master = null;
         Path log = Files.createTempFile("jmaster-deb-", ".log");
         try {
@@ -115,7 +125,7 @@ class PackagesIT {
             Result purge = run(null, "dpkg", "--purge", "jmaster");
             assertThat(purge.rc).as(purge.out).isZero();
             for (String f : files) {
-                if (!before.contains(f) && !f.equals("/.")) {
+                if (!preexisting.contains(Path.of(f).normalize().toString())) {
                     assertThat(Path.of(f)).as("installed by the package and left after the purge").doesNotExist();
                 }
             }
