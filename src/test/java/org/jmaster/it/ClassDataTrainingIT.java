@@ -37,19 +37,8 @@ class ClassDataTrainingIT {
         Process attacker = null;
         try {
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path home = Files.createDirectories(base.resolve("home"));
-            Files.createDirectories(home.resolve("services"));
-            try (Stream<Path> s = Files.list(MasterProcess.REPO.resolve("services"))) {
-                for (Path p : s.toList()) {
-                    Files.copy(p, home.resolve("services").resolve(p.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-            Files.copy(MasterProcess.REPO.resolve("pom.xml"), home.resolve("pom.xml"));
-            Files.copy(MasterProcess.REPO.resolve("master"), home.resolve("master"), StandardCopyOption.COPY_ATTRIBUTES);
-            Path cache = Files.createDirectories(home.resolve("target"));
-            Files.copy(MasterProcess.REPO.resolve("target/jmaster-exec"), cache.resolve("jmaster-exec"),
-                    StandardCopyOption.COPY_ATTRIBUTES);
-            Files.copy(MasterProcess.REPO.resolve("target/jmaster.jar"), cache.resolve("jmaster.jar"));
+            Path home = sourceTreeCopy(base.resolve("home"));
+            Path cache = home.resolve("target");
 
             Path tmp = Files.createDirectories(base.resolve("tmp"));
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -113,6 +102,26 @@ class ClassDataTrainingIT {
                 }
             }
         }
+    }
+
+    /**
+     * What a source tree's launcher and services need (master, pom.xml, services/, the jar and the
+     * exec helper in target/), copied to {@code home}: its target/ is a fresh cache.
+     */
+    static Path sourceTreeCopy(Path home) throws IOException {
+        Files.createDirectories(home.resolve("services"));
+        try (Stream<Path> s = Files.list(MasterProcess.REPO.resolve("services"))) {
+            for (Path p : s.toList()) {
+                Files.copy(p, home.resolve("services").resolve(p.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        Files.copy(MasterProcess.REPO.resolve("pom.xml"), home.resolve("pom.xml"));
+        Files.copy(MasterProcess.REPO.resolve("master"), home.resolve("master"), StandardCopyOption.COPY_ATTRIBUTES);
+        Path target = Files.createDirectories(home.resolve("target"));
+        Files.copy(MasterProcess.REPO.resolve("target/jmaster-exec"), target.resolve("jmaster-exec"),
+                StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(MasterProcess.REPO.resolve("target/jmaster.jar"), target.resolve("jmaster.jar"));
+        return home;
     }
 
     private static int run(List<String> cmd, Path out) throws IOException, InterruptedException {

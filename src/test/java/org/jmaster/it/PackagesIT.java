@@ -180,6 +180,24 @@ class PackagesIT {
                 assertThat(pf.run(out, "/usr/sbin/postfix", "-c", pf.conf.toString(), "stop")).as(log(out, pf)).isZero();
                 await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).isEmpty());
 
+                // postfix start-fg (not as PID 1) runs master -s: jmaster serves in the foreground until postfix stop
+                Process fg = new ProcessBuilder("/usr/sbin/postfix", "-c", pf.conf.toString(), "start-fg")
+                        .redirectErrorStream(true).redirectOutput(pf.dir.resolve("start-fg.out").toFile())
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+                try {
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> !fg.isAlive()
+                            || pf.masterPid() != pid && pf.logCount("daemon started -- version") >= 2);
+                    assertThat(fg.isAlive()).as(Files.readString(pf.dir.resolve("start-fg.out"))).isTrue();
+                    long fgPid = pf.masterPid();
+                    assertThat(cmdline(fgPid)).contains("org.jmaster.cli.Main", " -s");
+                    assertThat(fg.toHandle().descendants().map(ProcessHandle::pid)).contains(fgPid);
+                    assertThat(pf.run(out, "/usr/sbin/postfix", "-c", pf.conf.toString(), "stop")).as(log(out, pf)).isZero();
+                    assertThat(fg.waitFor(30, TimeUnit.SECONDS)).as("start-fg returns when the master is gone").isTrue();
+                } finally {
+                    fg.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+                    fg.destroyForcibly();
+                }
+
                 Result remove = run(null, "dpkg", "--purge", "jmaster-postfix");
                 assertThat(remove.rc).as(remove.out).isZero();
                 assertThat(sha256(postfixMaster)).as("Postfix's master is back").isEqualTo(stock);
