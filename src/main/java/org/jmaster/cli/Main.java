@@ -44,7 +44,7 @@ public final class Main {
         this.opts = opts;
         this.configDir = configDir;
         this.compiledDefaults = Map.of(
-                "daemon_directory", home().resolve("services").toString(),
+                "daemon_directory", System.getProperty("jmaster.daemon_directory", home().resolve("services").toString()),
                 "mail_version", Version.VERSION);
     }
 
@@ -116,7 +116,8 @@ public final class Main {
             log.error(Severity.FATAL, "-i is allowed only for PID 1 process");
             return 1;
         }
-        if (!opts.foreground() && !opts.initMode() && opts.daemonPipe() < 0) {
+        boolean stayInForeground = opts.foreground() || opts.initMode() || opts.keepStdout() && !opts.waitInit();
+        if (!stayInForeground && opts.daemonPipe() < 0) {
             if (PidLock.isHeld(pidFile)) {
                 return alreadyRunning(pidFile);
             }
@@ -197,7 +198,7 @@ public final class Main {
                     public void reopenLogs() {
                         MasterLog.reopen().forEach(w -> log.warn("{}", w));
                     }
-                }, home().resolve("target").resolve("jmaster-exec")));
+                }, Path.of(System.getProperty("jmaster.exec", home().resolve("target").resolve("jmaster-exec").toString()))));
         try {
             supervisor.start(main, table, passed);
             ControlServer.open(supervisor, main.get("master_control_socket"), main.get("master_control_group"));
@@ -285,7 +286,11 @@ public final class Main {
         return 1;
     }
 
-    /** The installation directory: {@code -Djmaster.home}, else the parent of the jar's directory. */
+    /**
+     * The installation directory: {@code -Djmaster.home}, else the parent of the jar's directory. The
+     * launcher also names the exec helper ({@code -Djmaster.exec}) and the default daemon directory
+     * ({@code -Djmaster.daemon_directory}); without them, a source tree's are used.
+     */
     static Path home() {
         String prop = System.getProperty("jmaster.home");
         if (prop != null && !prop.isEmpty()) {

@@ -22,10 +22,13 @@ import java.util.Optional;
  * @param command    an operator command ({@code status}, {@code children}, {@code reload}, {@code stop},
  *                   {@code abort}, {@code check}) instead of running a master
  * @param json       {@code --json}: machine-readable output of {@code status} and {@code children}
+ * @param keepStdout {@code -s}: as Postfix's {@code master -s} (what {@code postfix start-fg} runs): stay in the
+ *                   foreground with standard output kept, unless {@code -w} asks for detaching
  */
 public record Options(Optional<String> configDir, boolean debugger, boolean foreground, Optional<Integer> exitTime,
                       boolean test, int verbose, boolean waitInit, boolean check, boolean help, boolean version,
-                      int daemonPipe, boolean initMode, Optional<String> command, boolean json) {
+                      int daemonPipe, boolean initMode, Optional<String> command, boolean json,
+                      boolean keepStdout) {
 
     /** The operator commands, talking to a running master. */
     public static final java.util.Set<String> COMMANDS = java.util.Set.of("status", "children", "reload", "stop",
@@ -39,7 +42,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
     }
 
     public static final String USAGE = "usage: master [-c config_dir] [-D (debug)] [-d (don't detach from terminal)]"
-            + " [-e exit_time] [-i (init mode)] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help]"
+            + " [-e exit_time] [-i (init mode)] [-s (keep stdout)] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help]"
             + " [--version]\n       master [-c config_dir] status|children [--json] | reload | stop | abort | check";
 
     /** Internal option naming the descriptor on which a detached daemon reports start-up. */
@@ -48,7 +51,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
     public static Options parse(String[] args) throws UsageException {
         Optional<String> configDir = Optional.empty();
         boolean debugger = false, foreground = false, test = false, waitInit = false;
-        boolean check = false, help = false, version = false, initMode = false, json = false;
+        boolean check = false, help = false, version = false, initMode = false, json = false, keepStdout = false;
         Optional<Integer> exitTime = Optional.empty();
         int verbose = 0;
         int daemonPipe = -1;
@@ -85,6 +88,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                     case 'd': foreground = true; break;
                     case 't': test = true; break;
                     case 'i': initMode = true; break;
+                    case 's': keepStdout = true; break;
                     case 'v': verbose++; break;
                     case 'w': waitInit = true; break;
                     case 'c':
@@ -120,7 +124,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
             throw new UsageException("--json goes with status or children");
         }
         return new Options(configDir, debugger, foreground, exitTime, test, verbose, waitInit, check, help,
-                version, daemonPipe, initMode, command, json);
+                version, daemonPipe, initMode, command, json, keepStdout);
     }
 
     private static String value(String[] args, int i, String option) throws UsageException {

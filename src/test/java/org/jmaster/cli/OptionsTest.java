@@ -18,6 +18,16 @@ class OptionsTest {
     }
 
     @Test
+    void acceptsEveryOptionPostfixsControlScriptPasses() throws Exception {
+        // postfix-script: master -t, master -w (start), master -i (start-fg as PID 1), master -s (start-fg)
+        assertThat(Options.parse(new String[] {"-t"}).test()).isTrue();
+        assertThat(Options.parse(new String[] {"-w"}).waitInit()).isTrue();
+        assertThat(Options.parse(new String[] {"-i"}).initMode()).isTrue();
+        assertThat(Options.parse(new String[] {"-s"}).keepStdout()).isTrue();
+        assertThat(Options.parse(new String[] {"-d"}).keepStdout()).isFalse();
+    }
+
+    @Test
     void longOptions() throws Exception {
         assertThat(Options.parse(new String[] {"--check", "-c", "x"}).check()).isTrue();
         assertThat(Options.parse(new String[] {"--help"}).help()).isTrue();
