@@ -2,7 +2,7 @@ package org.jmaster.nativ;
 
 import static org.jmaster.nativ.Native.MEM;
 
-import java.security.SecureRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
 
@@ -22,7 +22,6 @@ public final class PrivateListener {
     private static final int AT_REMOVEDIR = 0x200;
     private static final int SO_PEERGROUPS = 59;
     private static final int ENOPROTOOPT = 92;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private PrivateListener() {}
 
@@ -90,7 +89,8 @@ public final class PrivateListener {
                 throw fail("open", parent);
             }
             for (int attempt = 0; tmp == null; attempt++) {
-                String candidate = "." + name + "." + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE);
+                // the name need not be secret: mkdir fails on anything that exists, and the result is checked
+                String candidate = "." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
                 if (c.mkdirat(parentFd, s.cstr(candidate), 0700) == 0) {
                     tmp = candidate;
                 } else if (Lib.errno() != Posix.EEXIST || attempt > 100) {
