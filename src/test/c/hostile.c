@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,8 @@ static int hold(const char *kind, const char *where, int n) {
 }
 
 int main(int argc, char **argv) {
+    /* the master may close a refused connection before the request is written */
+    signal(SIGPIPE, SIG_IGN);
     if (argc == 4 && strcmp(argv[1], "request") == 0)
         return request(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "race") == 0)

@@ -42,18 +42,22 @@ class ControlSocketIT {
             m.mainCf("master_control_socket = " + ctl + "\nmaster_control_group = mail\n"
                     + "master_metrics_listen = unix:" + metrics);
             m.masterCf(port + " inet n n n - 2 fake mode=hold " + m.rec()).start();
+            for (String command : new String[] {"status", "abort"}) {
+                Hostile.Result intruder = Hostile.run(Hostile.NOBODY_PAST_FILE_MODES, "request", ctl.toString(),
+                        command);
+                assertThat(intruder.exit()).as("nobody's " + command + " was answered: " + intruder.output())
+                        .isEqualTo(3);
+                assertThat(m.process.isAlive()).isTrue();
+            }
+            m.awaitLog("warning: control: refused connection: uid 65534 \\(pid \\d+\\) is not root and not in"
+                    + " master_control_group mail");
             for (Path p : new Path[] {ctl, metrics}) {
                 Posix.Stat st = Posix.lstat(p.toString());
                 assertThat(st.isSocket()).isTrue();
                 assertThat(st.uid()).isZero();
-                assertThat(st.gid()).isEqualTo(mail.gid());
+                assertThat(st.gid()).as(p + "'s group").isEqualTo(mail.gid());
                 assertThat(st.permissions()).isEqualTo(0660);
             }
-
-            Hostile.Result intruder = Hostile.run(Hostile.NOBODY_PAST_FILE_MODES, "request", ctl.toString(), "abort");
-            assertThat(intruder.exit()).as(intruder.output()).isEqualTo(3);
-            m.awaitLog("warning: control: refused connection: uid 65534 \\(pid \\d+\\) is not root and not in"
-                    + " master_control_group mail");
             Hostile.Result scraper = Hostile.run(Hostile.NOBODY_PAST_FILE_MODES, "request", metrics.toString(),
                     "GET /metrics HTTP/1.0\r\n\r");
             assertThat(scraper.exit()).as(scraper.output()).isEqualTo(3);
