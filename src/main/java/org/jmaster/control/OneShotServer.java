@@ -127,7 +127,14 @@ final class OneShotServer {
     }
 
     private void readable(Conn c) {
-        int n = Posix.readNonBlocking(c.fd, c.request, c.length, c.request.length - c.length);
+        int n;
+        try {
+            n = Posix.readNonBlocking(c.fd, c.request, c.length, c.request.length - c.length);
+        } catch (RuntimeException e) {
+            // ECONNRESET and the like: the client is gone
+            close(c);
+            return;
+        }
         if (n < 0) {
             return;
         }

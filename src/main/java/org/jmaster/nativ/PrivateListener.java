@@ -108,8 +108,16 @@ public final class PrivateListener {
             if (fd < 0) {
                 throw fail("socket", path);
             }
-            // bind through the descriptor of our own directory, so the path cannot be redirected
-            bindUnix(fd, "/proc/self/fd/" + dirFd + "/" + name, path);
+            // bind through the descriptor of our own directory, so the path cannot be redirected;
+            // without /proc, by its path (a swapped directory then shows as ENOENT below, never more)
+            try {
+                bindUnix(fd, "/proc/self/fd/" + dirFd + "/" + name, path);
+            } catch (NativeException e) {
+                if (e.errno() != Posix.ENOENT || new java.io.File("/proc/self/fd").isDirectory()) {
+                    throw e;
+                }
+                bindUnix(fd, tmpPath + "/" + name, path);
+            }
             bound = true;
             if (gid >= 0 && c.fchownat(dirFd, s.cstr(name), -1, gid, AT_SYMLINK_NOFOLLOW) != 0) {
                 throw fail("chown", path);
