@@ -7,6 +7,8 @@
  *   hostile race PATH TEXT SECONDS   for SECONDS, try to connect to PATH as fast as possible (as the
  *                                    master starts); send TEXT on every connection made; then print
  *                                    "connected <n> answered <m>"
+ *   hostile reset PORT N             N times: connect to 127.0.0.1:PORT, send half a request, give
+ *                                    the server 100 ms to take it, then reset the connection (RST)
  *   hostile hold tcp PORT N          open N connections to 127.0.0.1:PORT (or "unix PATH") without
  *   hostile hold unix PATH N         waiting for the server, print "connected <k>" (those the kernel
  *                                    completed within 2 s), and keep them open until stdin closes
@@ -149,6 +151,31 @@ static int hold(const char *kind, const char *where, int n) {
     return 0;
 }
 
+static int reset(int port, int n) {
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((unsigned short) port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+            fprintf(stderr, "connect: %s\n", strerror(errno));
+            return 2;
+        }
+        const char *half = "GET /metrics HTTP/1.0\r\n";
+        if (write(fd, half, strlen(half)) < 0)
+            return 2;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, 0);
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+    }
+    printf("reset %d\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     /* the master may close a refused connection before the request is written */
     signal(SIGPIPE, SIG_IGN);
@@ -156,8 +183,10 @@ int main(int argc, char **argv) {
         return request(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "race") == 0)
         return race(argv[2], argv[3], atof(argv[4]));
+    if (argc == 4 && strcmp(argv[1], "reset") == 0)
+        return reset(atoi(argv[2]), atoi(argv[3]));
     if (argc == 5 && strcmp(argv[1], "hold") == 0)
         return hold(argv[2], argv[3], atoi(argv[4]));
-    fprintf(stderr, "usage: hostile request PATH TEXT | race PATH TEXT SECONDS | hold tcp|unix WHERE N\n");
+    fprintf(stderr, "usage: hostile request PATH TEXT | race PATH TEXT SECONDS | reset PORT N | hold tcp|unix WHERE N\n");
     return 64;
 }

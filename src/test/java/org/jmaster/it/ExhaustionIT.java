@@ -214,6 +214,25 @@ class ExhaustionIT {
         }
     }
 
+    /**
+     * nobody resets its connections to the metrics endpoint (half a request, then RST): the read
+     * error is the end of that connection, not of the master, which goes on serving metrics. Before,
+     * the first ECONNRESET escaped the handler and the master died.
+     */
+    @Test
+    void aClientThatResetsItsConnectionIsSurvived() throws Exception {
+        int port = MasterProcess.freePort();
+        int metrics = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.mainCf("master_metrics_listen = 127.0.0.1:" + metrics);
+            m.masterCf(port + " inet n n n - 2 fake mode=hold " + m.rec()).start();
+            Hostile.Result r = Hostile.run(Hostile.NOBODY, "reset", Integer.toString(metrics), "10");
+            assertThat(r.output()).contains("reset 10");
+            assertThat(scrape(metrics)).contains("# EOF");
+            assertThat(m.process.isAlive()).as(m.logText()).isTrue();
+        }
+    }
+
     private static String scrape(int port) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
