@@ -29,7 +29,7 @@ public final class ControlServer {
     /** Opens the socket at {@code path}; {@code group} may be empty. */
     public static ControlServer open(Supervisor master, String path, String group) throws IOException {
         PeerRule peers = PeerRule.forGroup(group);
-        int fd = PrivateListener.listen(path, 16, peers.mode(), peers.gid());
+        int fd = PrivateListener.listen(path, OneShotServer.BACKLOG, peers.mode(), peers.gid());
         return new ControlServer(new OneShotServer(master.loop(), "control", fd, "\n", peers,
                 req -> handle(master, req.strip())));
     }

@@ -31,7 +31,7 @@ public final class MetricsServer {
         PeerRule peers = null;
         if (listen.startsWith("unix:")) {
             peers = PeerRule.forGroup(group);
-            fd = PrivateListener.listen(listen.substring(5), 16, peers.mode(), peers.gid());
+            fd = PrivateListener.listen(listen.substring(5), OneShotServer.BACKLOG, peers.mode(), peers.gid());
         } else {
             int colon = listen.lastIndexOf(':');
             if (colon <= 0) {
@@ -49,7 +49,7 @@ public final class MetricsServer {
                 throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
                         + " metrics are not authenticated");
             }
-            fd = Posix.inetListen(addr, port, 16, 0);
+            fd = Posix.inetListen(addr, port, OneShotServer.BACKLOG, 0);
         }
         return new MetricsServer(new OneShotServer(master.loop(), "metrics", fd, "\r\n\r\n", peers,
                 req -> respond(master, req)));

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * Everything is bounded:
  * <ul>
  * <li>at most {@link #MAX_CONNECTIONS} connections at a time; at the cap the listener is not
- *     watched, so further clients wait in the kernel's listen backlog (and beyond it are refused by
- *     the kernel) until a connection closes — the master holds no memory or descriptor for them;
+ *     watched, so further clients wait in the kernel's listen backlog ({@link #BACKLOG}; beyond it
+ *     the kernel refuses or delays them) until a connection closes — the master holds no memory or
+ *     descriptor for them;
  * <li>a client that sends more than {@link #MAX_REQUEST} bytes without a terminator, or stalls
  *     longer than {@link #TIMEOUT_MS}, is dropped;
  * <li>when accept fails (a full descriptor table: EMFILE, ENFILE) the listener is paused for
@@ -34,6 +35,8 @@ final class OneShotServer {
     private static final Logger log = LoggerFactory.getLogger("master");
     static final int MAX_REQUEST = 8192;
     static final int MAX_CONNECTIONS = 64;
+    /** The listen backlog: room for a cap's worth of clients and more, in the kernel. */
+    static final int BACKLOG = 128;
     static final long TIMEOUT_MS = 10_000;
     static final long PAUSE_MS = 100;
     static final long LOG_INTERVAL_MS = 10_000;
