@@ -203,7 +203,7 @@ public final class Main {
             supervisor.start(main, table, passed);
             ControlServer.open(supervisor, main.get("master_control_socket"), main.get("master_control_group"));
             if (!main.get("master_metrics_listen").isEmpty()) {
-                MetricsServer.open(supervisor, main.get("master_metrics_listen"));
+                MetricsServer.open(supervisor, main.get("master_metrics_listen"), main.get("master_control_group"));
             }
         } catch (IOException | ConfigException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());

@@ -5,16 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PrivateListener;
 import org.jmaster.supervisor.Supervisor;
 
 /**
- * The control socket: a unix-domain stream socket (mode 0600, or 0660 with
- * {@code master_control_group}) that answers one command per connection with JSON:
+ * The control socket: a unix-domain stream socket that answers one command per connection with JSON:
  * {@code status} (the whole {@link org.jmaster.supervisor.Snapshot}), {@code children} (the child
  * list), {@code metrics} (OpenMetrics text) and {@code abort} (kill every child and exit at once).
- * Served by the master's event loop.
+ * The socket file is the master's, mode 0600 — or group {@code master_control_group}, mode 0660 —
+ * from the moment its name exists ({@link PrivateListener#listen}), and every connection's peer must
+ * pass {@link PeerRule} or is closed unanswered with a (rate-limited) warning. Served by the master's
+ * event loop ({@link OneShotServer}: bounded connections, fixed buffers).
  */
 public final class ControlServer {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -27,19 +28,10 @@ public final class ControlServer {
 
     /** Opens the socket at {@code path}; {@code group} may be empty. */
     public static ControlServer open(Supervisor master, String path, String group) throws IOException {
-        int fd = Posix.unixListen(path, 16);
-        int mode = 0600;
-        if (!group.isEmpty()) {
-            Optional<Posix.Group> g = Posix.getgrnam(group);
-            if (g.isEmpty()) {
-                Posix.closeQuietly(fd);
-                throw new IOException("master_control_group: unknown group \"" + group + "\"");
-            }
-            Posix.chown(path, Posix.geteuid(), g.get().gid());
-            mode = 0660;
-        }
-        Posix.chmod(path, mode);
-        return new ControlServer(new OneShotServer(master.loop(), fd, "\n", req -> handle(master, req.strip())));
+        PeerRule peers = PeerRule.forGroup(group);
+        int fd = PrivateListener.listen(path, OneShotServer.BACKLOG, peers.mode(), peers.gid());
+        return new ControlServer(new OneShotServer(master.loop(), "control", fd, "\n", peers,
+                req -> handle(master, req.strip())));
     }
 
     private static byte[] handle(Supervisor master, String command) {

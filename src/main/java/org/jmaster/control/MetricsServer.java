@@ -4,12 +4,19 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PrivateListener;
 import org.jmaster.supervisor.Supervisor;
 
 /**
  * The OpenMetrics endpoint named by {@code master_metrics_listen}: {@code host:port} on a loopback
  * address, or {@code unix:/path}. Any HTTP request gets the current metrics (HTTP/1.0, then close).
- * Off when the parameter is empty. Served by the master's event loop.
+ * Off when the parameter is empty. Served by the master's event loop ({@link OneShotServer}: at most
+ * 64 connections, fixed buffers, paused on a full descriptor table).
+ *
+ * <p>The loopback TCP endpoint is open to every local user (the kernel records no credentials for
+ * TCP peers): it tells only counts and service names, never pids or commands. The unix-domain
+ * endpoint is treated as privileged, exactly as the control socket: mode 0600 (0660 with
+ * {@code master_control_group}) from the moment it exists, and the same {@link PeerRule}.
  */
 public final class MetricsServer {
     private final OneShotServer server;
@@ -18,11 +25,13 @@ public final class MetricsServer {
         this.server = server;
     }
 
-    public static MetricsServer open(Supervisor master, String listen) throws IOException {
+    /** Opens the endpoint; {@code group} is {@code master_control_group} (may be empty). */
+    public static MetricsServer open(Supervisor master, String listen, String group) throws IOException {
         int fd;
+        PeerRule peers = null;
         if (listen.startsWith("unix:")) {
-            fd = Posix.unixListen(listen.substring(5), 16);
-            Posix.chmod(listen.substring(5), 0600);
+            peers = PeerRule.forGroup(group);
+            fd = PrivateListener.listen(listen.substring(5), OneShotServer.BACKLOG, peers.mode(), peers.gid());
         } else {
             int colon = listen.lastIndexOf(':');
             if (colon <= 0) {
@@ -40,9 +49,10 @@ public final class MetricsServer {
                 throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
                         + " metrics are not authenticated");
             }
-            fd = Posix.inetListen(addr, port, 16, 0);
+            fd = Posix.inetListen(addr, port, OneShotServer.BACKLOG, 0);
         }
-        return new MetricsServer(new OneShotServer(master.loop(), fd, "\r\n\r\n", req -> respond(master, req)));
+        return new MetricsServer(new OneShotServer(master.loop(), "metrics", fd, "\r\n\r\n", peers,
+                req -> respond(master, req)));
     }
 
     private static byte[] respond(Supervisor master, String request) {

@@ -4,32 +4,59 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.PollSet;
 import org.jmaster.supervisor.EventLoop;
+import org.jmaster.supervisor.LogLimit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A request/response server on the master's event loop for the control socket and the metrics
- * endpoint: accept, read one request up to its terminator, write one response, close. Every step
- * is non-blocking; a client that sends too much or stalls longer than {@link #TIMEOUT_MS} is dropped.
+ * endpoint: accept, check the peer (privileged endpoints), read one request up to its terminator into
+ * a fixed buffer of {@link #MAX_REQUEST} bytes, write one response, close. Every step is non-blocking.
+ * Everything is bounded:
+ * <ul>
+ * <li>at most {@link #MAX_CONNECTIONS} connections at a time; at the cap the listener is not
+ *     watched, so further clients wait in the kernel's listen backlog ({@link #BACKLOG}; beyond it
+ *     the kernel refuses or delays them) until a connection closes — the master holds no memory or
+ *     descriptor for them;
+ * <li>a client that sends more than {@link #MAX_REQUEST} bytes without a terminator, or stalls
+ *     longer than {@link #TIMEOUT_MS}, is dropped;
+ * <li>when accept fails (a full descriptor table: EMFILE, ENFILE) the listener is paused for
+ *     {@link #PAUSE_MS} rather than polled again at once;
+ * <li>warnings about failed accepts and refused peers are logged at most once per
+ *     {@link #LOG_INTERVAL_MS}, with a count of the rest.
+ * </ul>
  * Owned by the loop thread.
  */
 final class OneShotServer {
     private static final Logger log = LoggerFactory.getLogger("master");
     static final int MAX_REQUEST = 8192;
+    static final int MAX_CONNECTIONS = 64;
+    /** The listen backlog: room for a cap's worth of clients and more, in the kernel. */
+    static final int BACKLOG = 128;
     static final long TIMEOUT_MS = 10_000;
+    static final long PAUSE_MS = 100;
+    static final long LOG_INTERVAL_MS = 10_000;
 
     private final EventLoop loop;
+    private final String name;
     private final int listenFd;
-    private final String terminator;
+    private final byte[] terminator;
+    private final PeerRule peers;
     private final Function<String, byte[]> handler;
     private final Map<Integer, Conn> conns = new HashMap<>();
+    private final LogLimit acceptWarnings;
+    private final LogLimit refusalWarnings;
+    private boolean listening;
+    private boolean closed;
 
     private final class Conn {
         final int fd;
-        final StringBuilder request = new StringBuilder();
+        final byte[] request = new byte[MAX_REQUEST];
+        int length;
         byte[] response;
         int written;
         final EventLoop.Timer timeout;
@@ -40,35 +67,77 @@ final class OneShotServer {
         }
     }
 
-    OneShotServer(EventLoop loop, int listenFd, String terminator, Function<String, byte[]> handler) {
+    /**
+     * Serves {@code listenFd} as {@code name} (for log lines); {@code peers} null accepts anyone (a
+     * loopback TCP endpoint, where the kernel records no credentials).
+     */
+    OneShotServer(EventLoop loop, String name, int listenFd, String terminator, PeerRule peers,
+                  Function<String, byte[]> handler) {
         this.loop = loop;
+        this.name = name;
         this.listenFd = listenFd;
-        this.terminator = terminator;
+        this.terminator = terminator.getBytes(StandardCharsets.US_ASCII);
+        this.peers = peers;
         this.handler = handler;
-        loop.watchRead(listenFd, (fd, rev) -> accept());
+        this.acceptWarnings = new LogLimit(loop, LOG_INTERVAL_MS,
+                n -> log.warn("{}: accept failed {} more time(s) in the last {}s", name, n, LOG_INTERVAL_MS / 1000));
+        this.refusalWarnings = new LogLimit(loop, LOG_INTERVAL_MS,
+                n -> log.warn("{}: refused {} more connection(s) in the last {}s", name, n, LOG_INTERVAL_MS / 1000));
+        listen(true);
+    }
+
+    private void listen(boolean want) {
+        if (want == listening) {
+            return;
+        }
+        listening = want;
+        if (want) {
+            loop.watchRead(listenFd, (fd, rev) -> accept());
+        } else {
+            loop.unwatch(listenFd);
+        }
     }
 
     private void accept() {
-        int fd;
-        while ((fd = acceptOne()) >= 0) {
+        while (conns.size() < MAX_CONNECTIONS) {
+            int fd;
+            try {
+                fd = Posix.accept(listenFd);
+            } catch (NativeException e) {
+                loop.pause(listenFd, PAUSE_MS);
+                if (acceptWarnings.allow()) {
+                    log.warn("{}: accept: {}; pausing for {}ms", name, e.strerror(), PAUSE_MS);
+                }
+                return;
+            }
+            if (fd < 0) {
+                return;
+            }
+            String refusal = peers == null ? null : peers.refusal(fd);
+            if (refusal != null) {
+                Posix.closeQuietly(fd);
+                if (refusalWarnings.allow()) {
+                    log.warn("{}: refused connection: {}", name, refusal);
+                }
+                continue;
+            }
             Conn c = new Conn(fd);
             conns.put(fd, c);
             loop.watchRead(fd, (f, rev) -> readable(c));
         }
-    }
-
-    private int acceptOne() {
-        try {
-            return Posix.accept(listenFd);
-        } catch (java.io.IOException e) {
-            log.warn("control: accept: {}", e.getMessage());
-            return -1;
-        }
+        // at the cap: let the backlog hold the rest until a connection closes
+        listen(false);
     }
 
     private void readable(Conn c) {
-        byte[] buf = new byte[2048];
-        int n = Posix.readNonBlocking(c.fd, buf, 0, buf.length);
+        int n;
+        try {
+            n = Posix.readNonBlocking(c.fd, c.request, c.length, c.request.length - c.length);
+        } catch (RuntimeException e) {
+            // ECONNRESET and the like: the client is gone
+            close(c);
+            return;
+        }
         if (n < 0) {
             return;
         }
@@ -76,23 +145,37 @@ final class OneShotServer {
             close(c);
             return;
         }
-        c.request.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
-        int end = c.request.indexOf(terminator);
+        int from = Math.max(0, c.length - terminator.length + 1);
+        c.length += n;
+        int end = indexOf(c.request, c.length, terminator, from);
         if (end < 0) {
-            if (c.request.length() > MAX_REQUEST) {
+            if (c.length == c.request.length) {
                 close(c);
             }
             return;
         }
-        String request = c.request.substring(0, end);
+        String request = new String(c.request, 0, end, StandardCharsets.ISO_8859_1);
         try {
             c.response = handler.apply(request);
-        } catch (RuntimeException e) {
-            log.warn("control: request \"{}\": {}", request.strip(), e.toString());
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            log.warn("{}: request \"{}\": {}", name, request.strip(), e.toString());
             c.response = ("error: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
         }
         loop.unwatch(c.fd);
         loop.watchWrite(c.fd, (f, rev) -> writable(c, rev));
+    }
+
+    static int indexOf(byte[] buf, int length, byte[] needle, int from) {
+        outer:
+        for (int i = from; i + needle.length <= length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (buf[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private void writable(Conn c, int rev) {
@@ -120,14 +203,23 @@ final class OneShotServer {
             c.timeout.cancel();
             loop.unwatch(c.fd);
             Posix.closeQuietly(c.fd);
+            if (!closed && conns.size() < MAX_CONNECTIONS) {
+                listen(true);
+            }
         }
     }
 
+    /** Connections open now (for tests). */
+    int connections() {
+        return conns.size();
+    }
+
     void close() {
+        closed = true;
         for (Conn c : conns.values().toArray(new Conn[0])) {
             close(c);
         }
-        loop.unwatch(listenFd);
+        listen(false);
         Posix.closeQuietly(listenFd);
     }
 }

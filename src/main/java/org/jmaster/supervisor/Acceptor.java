@@ -3,6 +3,9 @@ package org.jmaster.supervisor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.PeerAddress;
 import org.jmaster.nativ.Posix;
 import org.slf4j.Logger;
@@ -12,13 +15,20 @@ import org.slf4j.LoggerFactory;
  * Connections the master accepts itself: accept mode ({@code -M protocol=inetd}, one child per
  * connection, subject to the process limit and admission control) and the answering throttle
  * ({@code -M throttle_reply}, for any service while it is throttled). A refused connection gets the
- * configured one-line reply, or none, and is closed at once; nothing here blocks. Owned by the loop.
+ * configured one-line reply, or none, and is closed at once; nothing here blocks. When accept fails
+ * (a full descriptor table: EMFILE, ENFILE), the listener is paused for {@link #PAUSE_MS} instead of
+ * being polled again at once, and the warning is logged at most once per {@link #LOG_INTERVAL_MS}
+ * per service. Owned by the loop.
  */
 final class Acceptor {
     private static final Logger log = LoggerFactory.getLogger("master");
     /** Connections taken per readiness event, so one busy listener cannot starve the loop. */
     private static final int BATCH = 32;
+    /** How long a listener whose accept failed is left unpolled. */
+    static final long PAUSE_MS = 100;
+    static final long LOG_INTERVAL_MS = 10_000;
     private final Supervisor master;
+    private final Map<Service, LogLimit> acceptWarnings = new WeakHashMap<>();
 
     Acceptor(Supervisor master) {
         this.master = master;
@@ -30,8 +40,8 @@ final class Acceptor {
             int conn;
             try {
                 conn = Posix.accept(fd);
-            } catch (IOException e) {
-                log.warn("service {}: accept: {}", s.label(), e.getMessage());
+            } catch (NativeException e) {
+                acceptFailed(s, fd, e);
                 return;
             }
             if (conn < 0) {
@@ -65,8 +75,29 @@ final class Acceptor {
             return;
         }
         Posix.setNonBlocking(conn, false);
-        master.spawner.spawnConnection(s, conn, peer, source);
+        int before = s.totalProc;
+        if (!master.availability.spawnContained(s, () -> master.spawner.spawnConnection(s, conn, peer, source))
+                && s.totalProc == before) {
+            // no child took the client: it no longer counts against its source
+            master.admission.release(source);
+        }
         Posix.closeQuietly(conn);
+    }
+
+    /**
+     * Accept failed, most likely because the descriptor table is full: pause the listener briefly
+     * (the connection waits in the backlog) rather than spin on a listener that stays readable.
+     */
+    private void acceptFailed(Service s, int fd, NativeException e) {
+        master.loop.pause(fd, PAUSE_MS);
+        // the summary names the service by its label, not the service itself, so the weak key can go
+        String label = s.label();
+        LogLimit limit = acceptWarnings.computeIfAbsent(s, k -> new LogLimit(master.loop, LOG_INTERVAL_MS,
+                n -> log.warn("service {}: accept failed {} more time(s) in the last {}s", label, n,
+                        LOG_INTERVAL_MS / 1000)));
+        if (limit.allow()) {
+            log.warn("service {}: accept: {}; pausing the listener for {}ms", s.label(), e.strerror(), PAUSE_MS);
+        }
     }
 
     private void refuse(Service s, int conn, String who, InetAddress from, String reason, String reply) {

@@ -80,7 +80,7 @@ final class Availability {
             return;
         }
         if (s.systemdProtocol()) {
-            master.spawner.spawnSystemd(s);
+            spawnContained(s, () -> master.spawner.spawnSystemd(s));
             return;
         }
         if (s.stressEligible() && !s.limitOk(s.totalProc + 1)) {
@@ -90,7 +90,30 @@ final class Availability {
             }
             s.stressExpireTime = now + BUSY_WARN_INTERVAL_MS;
         }
-        master.spawner.spawn(s);
+        spawnContained(s, () -> master.spawner.spawn(s));
+    }
+
+    /** Prefork: one more idle child; false when none was started (a failed spawn throttles). */
+    boolean spawnIdle(Service s) {
+        boolean[] started = new boolean[1];
+        spawnContained(s, () -> started[0] = master.spawner.spawnIdle(s));
+        return started[0];
+    }
+
+    /**
+     * A spawn is one containment boundary: whatever it throws (no descriptor left for a pipe or a
+     * pidfd, out of memory) is a failed spawn, and a failed spawn throttles the service. Returns
+     * false after a failure.
+     */
+    boolean spawnContained(Service s, Runnable spawn) {
+        try {
+            spawn.run();
+            return true;
+        } catch (Throwable t) {
+            Failure.rethrowIfFatal(t);
+            master.throttler.spawnFailed(s, t);
+            return false;
+        }
     }
 
     /** A child became idle (spawned, or reported AVAIL). */

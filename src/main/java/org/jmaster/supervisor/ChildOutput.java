@@ -8,23 +8,50 @@ import org.slf4j.LoggerFactory;
 /**
  * Captures a child's standard error ({@code -M stderr=log}) through a pipe the loop reads without
  * blocking, and logs it line by line as {@code <service>[<pid>]: <line>}. A service's children share
- * a budget of {@link #LINES_PER_SECOND} lines per second (bursts up to twice that); lines over it
- * are dropped and counted, and the count is logged a second later, so a chatty child cannot flood
- * the log or stall the loop. Owned by the loop thread.
+ * a budget of {@link #LINES_PER_SECOND} lines per second (bursts up to twice that) for everything
+ * they make the master log: their stderr lines and the warnings about what they send on the status
+ * channel ({@link StatusEvents}). Lines over it are dropped and counted, and the counts are logged a
+ * second later, so a chatty or hostile child cannot flood the log or stall the loop. Owned by the
+ * loop thread.
  */
 final class ChildOutput {
     private static final Logger log = LoggerFactory.getLogger("master");
     static final int LINES_PER_SECOND = 100;
     private static final int MAX_LINE = 2048;
 
-    /** The per-service line budget (a token bucket); drops are reported a second after the first one. */
+    /**
+     * The per-service budget of lines the children cause (a token bucket), shared by stderr lines and
+     * status-channel warnings; drops of each kind are counted and reported a second after the first.
+     */
     static final class Budget {
         private double tokens = 2 * LINES_PER_SECOND;
         private long last = System.nanoTime();
         private long dropped;
+        private long droppedStatus;
+        private String service;
         private EventLoop.Timer report;
 
+        /** A stderr line of a child of {@code service}: true when it may be logged. */
         boolean take(EventLoop loop, String service) {
+            if (take()) {
+                return true;
+            }
+            dropped++;
+            scheduleReport(loop, service);
+            return false;
+        }
+
+        /** A warning about the status channel of {@code service}: true when it may be logged. */
+        boolean takeStatus(EventLoop loop, String service) {
+            if (take()) {
+                return true;
+            }
+            droppedStatus++;
+            scheduleReport(loop, service);
+            return false;
+        }
+
+        private boolean take() {
             long now = System.nanoTime();
             tokens = Math.min(2 * LINES_PER_SECOND, tokens + (now - last) / 1e9 * LINES_PER_SECOND);
             last = now;
@@ -32,16 +59,26 @@ final class ChildOutput {
                 tokens -= 1;
                 return true;
             }
-            dropped++;
+            return false;
+        }
+
+        private void scheduleReport(EventLoop loop, String name) {
+            service = name;
             if (report == null) {
                 report = loop.schedule(1000, () -> {
-                    log.warn("service {}: dropped {} line(s) of child stderr (over {} lines/s)", service, dropped,
-                            LINES_PER_SECOND);
+                    if (dropped > 0) {
+                        log.warn("service {}: dropped {} line(s) of child stderr (over {} lines/s)", service, dropped,
+                                LINES_PER_SECOND);
+                    }
+                    if (droppedStatus > 0) {
+                        log.warn("service {}: suppressed {} status channel warning(s) (over {} lines/s)", service,
+                                droppedStatus, LINES_PER_SECOND);
+                    }
                     dropped = 0;
+                    droppedStatus = 0;
                     report = null;
                 });
             }
-            return false;
         }
     }
 

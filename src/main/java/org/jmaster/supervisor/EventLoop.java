@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import org.jmaster.nativ.PollSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The master's one event loop: readiness of raw descriptors (listeners, status channels, pidfds,
@@ -13,8 +15,18 @@ import org.jmaster.nativ.PollSet;
  * thread that called {@link #run()}; no other thread may touch the loop or what its handlers own.
  * When no descriptor is ready and no timer is due, the thread sleeps in {@code poll(2)} without a
  * timeout: an idle master does not wake up.
+ *
+ * <p>Nothing a handler, a timer or an after-round task throws ends the loop: each call is a
+ * containment boundary. What was thrown is logged as a warning (one line per second at most, see
+ * {@link LogLimit}) and, for a descriptor's handler, that descriptor is {@link #pause paused} for
+ * {@link #FAILED_HANDLER_PAUSE_MS}, so a handler that keeps failing on a level-triggered descriptor
+ * cannot spin. Only errors that mean the JVM itself is broken ({@link Failure#containable}) leave
+ * {@link #run()}.
  */
 public final class EventLoop {
+    private static final Logger log = LoggerFactory.getLogger("master");
+    /** How long a descriptor whose handler threw is left unpolled. */
+    static final long FAILED_HANDLER_PAUSE_MS = 1000;
     /** Called when a watched descriptor is ready; {@code revents} are poll(2) bits. */
     @FunctionalInterface
     public interface Handler {
@@ -52,6 +64,10 @@ public final class EventLoop {
     private record Watch(int fd, short events, Handler handler) {}
 
     private final Map<Integer, Watch> watches = new HashMap<>();
+    /** Watched descriptors left out of poll(2) until their timer fires (see {@link #pause}). */
+    private final Map<Integer, Timer> paused = new HashMap<>();
+    private final LogLimit failures = new LogLimit(this, 1000,
+            n -> log.warn("{} more event handler failure(s) in the last second", n));
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final PollSet pollSet = new PollSet();
     private final List<Runnable> afterEachRound = new ArrayList<>();
@@ -77,14 +93,44 @@ public final class EventLoop {
         dirty = true;
     }
 
+    /** Stops watching {@code fd}, and ends a pause of it: a later watch of the same number is a new one. */
     public void unwatch(int fd) {
         if (watches.remove(fd) != null) {
             dirty = true;
+        }
+        Timer t = paused.remove(fd);
+        if (t != null) {
+            t.cancel();
         }
     }
 
     public boolean isWatched(int fd) {
         return watches.containsKey(fd);
+    }
+
+    /**
+     * Leaves the watched descriptor {@code fd} out of poll(2) for {@code delayMillis} (a listener
+     * whose accept found the descriptor table full, a handler that threw). Its watch stays, and so
+     * does a watch set again meanwhile: polling resumes when the pause ends, unless {@link #unwatch}
+     * came first. Pausing a paused or unwatched descriptor does nothing.
+     */
+    public void pause(int fd, long delayMillis) {
+        if (!watches.containsKey(fd) || paused.containsKey(fd)) {
+            return;
+        }
+        Timer[] self = new Timer[1];
+        self[0] = schedule(delayMillis, () -> {
+            if (paused.get(fd) == self[0]) {
+                paused.remove(fd);
+                dirty = true;
+            }
+        });
+        paused.put(fd, self[0]);
+        dirty = true;
+    }
+
+    public boolean isPaused(int fd) {
+        return paused.containsKey(fd);
     }
 
     /** Runs {@code action} once after {@code delayMillis}. */
@@ -108,18 +154,38 @@ public final class EventLoop {
         running = false;
     }
 
-    /** Runs until {@link #stop()} is called from a handler. */
+    /**
+     * Runs until {@link #stop()} is called from a handler. Throws only what
+     * {@link Failure#containable} refuses (the JVM is broken).
+     */
     public void run() {
         running = true;
         while (running) {
-            runOnce(pollTimeout());
+            try {
+                runOnce(pollTimeout());
+            } catch (Throwable t) {
+                // outside any handler: poll(2) itself or the loop's own bookkeeping (e.g. out of memory);
+                // a short rest, so that a failure that repeats cannot spin
+                contained(t, "event loop");
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 
     /** One poll round: waits at most {@code timeoutMillis} (-1 forever), then runs due handlers and timers. */
     public void runOnce(int timeoutMillis) {
         if (dirty) {
-            order = watches.values().toArray(new Watch[0]);
+            List<Watch> polled = new ArrayList<>(watches.size());
+            for (Watch w : watches.values()) {
+                if (!paused.containsKey(w.fd)) {
+                    polled.add(w);
+                }
+            }
+            order = polled.toArray(new Watch[0]);
             pollSet.reset(order.length);
             for (int i = 0; i < order.length; i++) {
                 pollSet.set(i, order[i].fd, order[i].events);
@@ -137,14 +203,39 @@ public final class EventLoop {
                 }
                 Watch w = round[i];
                 // a handler earlier in this round may have removed or replaced this watch
-                if (watches.get(w.fd) == w) {
-                    w.handler.ready(w.fd, rev);
+                if (watches.get(w.fd) == w && !paused.containsKey(w.fd)) {
+                    try {
+                        w.handler.ready(w.fd, rev);
+                    } catch (Throwable t) {
+                        contained(t, "event handler for descriptor " + w.fd);
+                        pause(w.fd, FAILED_HANDLER_PAUSE_MS);
+                    }
                 }
             }
         }
         runDueTimers();
         for (Runnable r : afterEachRound) {
-            r.run();
+            try {
+                r.run();
+            } catch (Throwable t) {
+                contained(t, "after-round task");
+            }
+        }
+    }
+
+    /**
+     * Logs what a boundary caught, at most once a second (the rest are counted), or rethrows it when
+     * the JVM is broken. Logging may itself run out of memory: then the line is lost, not the master.
+     */
+    private void contained(Throwable t, String where) {
+        Failure.rethrowIfFatal(t);
+        try {
+            if (failures.allow()) {
+                log.warn("{} failed: {}", where, Failure.describe(t));
+            }
+            log.debug("{} failed", where, t);
+        } catch (Throwable again) {
+            Failure.rethrowIfFatal(again);
         }
     }
 
@@ -161,7 +252,11 @@ public final class EventLoop {
             }
             timers.poll();
             t.cancelled = true;
-            t.action.run();
+            try {
+                t.action.run();
+            } catch (Throwable e) {
+                contained(e, "timer");
+            }
         }
     }
 

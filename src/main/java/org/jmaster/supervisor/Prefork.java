@@ -50,7 +50,7 @@ final class Prefork {
         }
         int spawned = 0;
         while (s.availProc < want && s.limitOk(s.totalProc) && !s.throttled && spawned < s.preforkRamp) {
-            if (!master.spawner.spawnIdle(s)) {
+            if (!master.availability.spawnIdle(s)) {
                 break;
             }
             spawned++;

@@ -6,10 +6,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the status frames children send on fd 5 (Postfix's {@code master_status_event}) and turns
  * them into availability changes. Every oddity of protocol doc §3.2 is logged and survived:
- * partial frames, unknown pids, stale generations, duplicates and unknown values.
+ * partial frames, unknown pids, stale generations, duplicates and unknown values. What a child
+ * sends is not trusted: the warnings about it draw from the service's child log budget
+ * ({@link ChildOutput.Budget}, shared with the children's stderr; the channel is shared by all
+ * children of a service, and the pid in a frame is only a claim), and a readable channel is read
+ * for at most {@link #BATCH} frames per turn of the loop, so a child that floods the channel can
+ * neither flood the log nor keep the loop from serving anything else.
  */
 final class StatusEvents {
     private static final Logger log = LoggerFactory.getLogger("master");
+    /** Frames handled per readiness of a channel before the loop attends to other descriptors. */
+    static final int BATCH = 64;
     private final Supervisor master;
 
     StatusEvents(Supervisor master) {
@@ -17,7 +24,11 @@ final class StatusEvents {
     }
 
     void watch(Service s, StatusChannel ch) {
-        master.loop.watchRead(ch.masterFd, (fd, rev) -> readOne(s, ch));
+        master.loop.watchRead(ch.masterFd, (fd, rev) -> {
+            for (int i = 0; i < BATCH && !ch.isClosed() && readOne(s, ch); i++) {
+                // a bounded batch: the loop polls again, and other descriptors get their turn
+            }
+        });
     }
 
     /** Handles everything already waiting on {@code ch}, e.g. before a child's exit is processed. */
@@ -25,6 +36,11 @@ final class StatusEvents {
         while (!ch.isClosed() && readOne(s, ch)) {
             // keep going while frames arrive
         }
+    }
+
+    /** True when a warning about what {@code s}'s children sent may be logged (within the budget). */
+    private boolean budget(Service s) {
+        return s.stderrBudget.takeStatus(master.loop, s.entry.extName());
     }
 
     /** Reads and handles one frame; false when nothing was there. */
@@ -47,21 +63,30 @@ final class StatusEvents {
         }
         s.statusFrames++;
         if (f.length() < StatusChannel.FRAME) {
-            log.warn("service {}: child (pid {}) sent partial status update ({} bytes)", s.label(), f.pid(), f.length());
+            if (budget(s)) {
+                log.warn("service {}: child (pid {}) sent partial status update ({} bytes)", s.label(), f.pid(),
+                        f.length());
+            }
             return true;
         }
         Child c = master.children.get(f.pid());
         if (c == null) {
-            log.debug("master_status_event: status from unknown pid {}", f.pid());
+            if (log.isDebugEnabled() && budget(s)) {
+                log.debug("master_status_event: status from unknown pid {}", f.pid());
+            }
             return true;
         }
         if (c.generation != f.gen()) {
-            log.info("ignoring status update from child pid {} generation {}", f.pid(), f.gen());
+            if (budget(s)) {
+                log.info("ignoring status update from child pid {} generation {}", f.pid(), f.gen());
+            }
             return true;
         }
         if (c.service != s) {
-            log.warn("service {}: status frame from pid {} of service {}: ignored", s.label(), f.pid(),
-                    c.service.label());
+            if (budget(s)) {
+                log.warn("service {}: status frame from pid {} of service {}: ignored", s.label(), f.pid(),
+                        c.service.label());
+            }
             return true;
         }
         switch (f.avail()) {
@@ -80,7 +105,10 @@ final class StatusEvents {
                 break;
             default:
                 // Postfix's text, with its arguments swapped back into the order the words promise
-                log.warn("master_status_event: ignoring unknown status: {} allegedly from pid: {}", f.avail(), f.pid());
+                if (budget(s)) {
+                    log.warn("master_status_event: ignoring unknown status: {} allegedly from pid: {}", f.avail(),
+                            f.pid());
+                }
         }
         return true;
     }

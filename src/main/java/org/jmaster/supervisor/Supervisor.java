@@ -197,9 +197,27 @@ public final class Supervisor {
         });
     }
 
-    /** Runs the loop until shutdown; returns the exit status (128 + signal after SIGTERM/SIGINT). */
+    /**
+     * Runs the loop until shutdown; returns the exit status (128 + signal after SIGTERM/SIGINT). The
+     * loop contains every failure of a handler; should the JVM itself break (an error the loop
+     * refuses to contain), the children are sent SIGTERM before the master goes, so none is left
+     * running without it.
+     */
     public int run() {
-        loop.run();
+        try {
+            loop.run();
+        } catch (Throwable t) {
+            try {
+                log.error(org.jmaster.log.Severity.PANIC, "{}: sending SIGTERM to {} children and exiting", t,
+                        children.size());
+                for (Child c : children.values()) {
+                    Posix.kill(c.pid, Signals.SIGTERM);
+                }
+            } catch (Throwable ignored) {
+                // going down anyway
+            }
+            throw t;
+        }
         return exitStatus;
     }
 
@@ -227,11 +245,15 @@ public final class Supervisor {
         Service s = new Service(e, listeners, addresses, localOnly);
         try {
             s.inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+            s.channel = StatusChannel.open();
         } catch (ConfigException ex) {
             Listeners.close(listeners);
             throw new IOException(ex.getMessage());
+        } catch (RuntimeException ex) {
+            // socketpair: no descriptor left (EMFILE, ENFILE)
+            Listeners.close(listeners);
+            throw new IOException("service " + e.extName() + "(" + e.name() + "): " + Failure.describe(ex), ex);
         }
-        s.channel = StatusChannel.open();
         s.configureAdmission();
         return s;
     }
@@ -259,6 +281,25 @@ public final class Supervisor {
      * counting as idle at once.
      */
     void restartChannel(Service s) {
+        StatusChannel fresh = openChannel(s);
+        if (fresh != null) {
+            restartChannel(s, fresh);
+        }
+    }
+
+    /** A new status channel for {@code s}, or null (logged) when no descriptor is left for one. */
+    private StatusChannel openChannel(Service s) {
+        try {
+            return StatusChannel.open();
+        } catch (RuntimeException e) {
+            log.warn("service {}: cannot open a new status channel: {}; keeping the current one", s.label(),
+                    Failure.describe(e));
+            return null;
+        }
+    }
+
+    /** {@link #restartChannel(Service)} with the new channel already open, so nothing can fail halfway. */
+    private void restartChannel(Service s, StatusChannel fresh) {
         wakeups.cancel(s);
         loop.unwatch(s.channel.masterFd);
         s.channel.close();
@@ -270,7 +311,7 @@ public final class Supervisor {
                 s.availProc--;
             }
         }
-        s.channel = StatusChannel.open();
+        s.channel = fresh;
         statusEvents.watch(s, s.channel);
         wakeups.start(s);
         availability.listen(s);
@@ -283,7 +324,19 @@ public final class Supervisor {
         }
         log.info("reload -- version {}, configuration {}", config.version(), settings.configDirectory());
         config.hooks().reloading();
-        Loaded loaded = config.reloader().get();
+        Loaded loaded;
+        try {
+            loaded = config.reloader().get();
+        } catch (Throwable t) {
+            // reading is a whole: out of memory on a huge file, a parser bug, no descriptor to open a
+            // file; nothing has changed yet, so the running table simply stays
+            Failure.rethrowIfFatal(t);
+            log.warn("reload failed: {}{}; still running the previous configuration",
+                    t instanceof OutOfMemoryError ? "out of memory reading the configuration: " : "",
+                    Failure.describe(t));
+            config.hooks().reloaded(null, summary());
+            return;
+        }
         if (!loaded.errors().isEmpty()) {
             for (ConfigError err : loaded.errors()) {
                 log.warn("{}", err);
@@ -311,35 +364,29 @@ public final class Supervisor {
         for (ServiceEntry e : loaded.table().services()) {
             Service s = services.get(e.key());
             if (s != null) {
-                Inheritance inheritance;
-                try {
-                    inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
-                } catch (ConfigException ex) {
-                    ex.errors().forEach(err -> log.warn("{}", err));
-                    log.warn("service {}: keeping its previous settings", s.label());
-                    s.removed = false;
-                    next.put(e.key(), s);
-                    continue;
-                }
-                s.inheritance = inheritance;
+                // each service is updated whole or not at all
                 s.removed = false;
-                if (e.type() == ServiceType.INET && e.inetHost() == null
-                        && !Objects.equals(fresh.inetInterfaces(), frozenInterfaces)) {
-                    log.warn("service {}: ignoring inet_interfaces change", e.extName());
-                    log.warn("to change inet_interfaces, stop and start Postfix");
-                }
-                s.entry = e;
-                s.configureAdmission();
-                s.conditionalWakeupPending = e.conditionalWakeup();
-                restartChannel(s);
                 next.put(e.key(), s);
-            } else {
                 try {
-                    Service n = open(e);
-                    next.put(e.key(), n);
+                    update(s, e, fresh);
+                } catch (Throwable t) {
+                    Failure.rethrowIfFatal(t);
+                    log.warn("service {}: reload: {}; keeping its previous settings", s.label(), Failure.describe(t));
+                }
+            } else {
+                Service n = null;
+                try {
+                    n = open(e);
                     activate(n);
+                    next.put(e.key(), n);
                 } catch (IOException ex) {
                     log.warn("{}: not started: {}", e.extName(), ex.getMessage());
+                } catch (Throwable t) {
+                    Failure.rethrowIfFatal(t);
+                    log.warn("{}: not started: {}", e.extName(), Failure.describe(t));
+                    if (n != null) {
+                        stop(n);
+                    }
                 }
             }
         }
@@ -351,6 +398,36 @@ public final class Supervisor {
         services.clear();
         services.putAll(next);
         config.hooks().reloaded(loaded.main(), summary());
+    }
+
+    /**
+     * Gives the running service {@code s} its new entry {@code e} and a new status channel. What
+     * can fail (the entry's settings, a descriptor for the channel) is done before anything changes.
+     */
+    private void update(Service s, ServiceEntry e, MasterSettings fresh) {
+        Inheritance inheritance;
+        try {
+            inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+        } catch (ConfigException ex) {
+            ex.errors().forEach(err -> log.warn("{}", err));
+            log.warn("service {}: keeping its previous settings", s.label());
+            return;
+        }
+        StatusChannel channel = openChannel(s);
+        if (channel == null) {
+            log.warn("service {}: keeping its previous settings", s.label());
+            return;
+        }
+        s.inheritance = inheritance;
+        if (e.type() == ServiceType.INET && e.inetHost() == null
+                && !Objects.equals(fresh.inetInterfaces(), frozenInterfaces)) {
+            log.warn("service {}: ignoring inet_interfaces change", e.extName());
+            log.warn("to change inet_interfaces, stop and start Postfix");
+        }
+        s.entry = e;
+        s.configureAdmission();
+        s.conditionalWakeupPending = e.conditionalWakeup();
+        restartChannel(s, channel);
     }
 
     /** One line for a service manager's status display. */

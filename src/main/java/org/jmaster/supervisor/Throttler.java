@@ -22,16 +22,40 @@ final class Throttler {
         if (s.throttled) {
             return;
         }
+        long delay = begin(s);
+        log.warn("{}: bad command startup -- throttling for {}s", path, delay);
+    }
+
+    /**
+     * A spawn for {@code s} failed in the master itself (no descriptor left for a pipe or a pidfd, no
+     * memory): a failed spawn, as Postfix's failed fork — logged, and the service throttled with the
+     * same backoff as a child that fails at start-up, so the listener cannot cause a spawn loop.
+     */
+    void spawnFailed(Service s, Throwable t) {
+        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
+        String why = Failure.describe(t);
+        log.debug("master_spawn: {}", path, t);
+        s.error("spawn " + path + ": " + why);
+        if (s.throttled || s.removed || master.shuttingDown) {
+            log.warn("master_spawn: {}: {}", path, why);
+            return;
+        }
+        long delay = begin(s);
+        log.warn("master_spawn: {}: {} -- throttling for {}s", path, why, delay);
+    }
+
+    /** Throttles {@code s} (not yet throttled) and returns the delay in seconds. */
+    private long begin(Service s) {
         MasterSettings st = master.settings;
         long delay = s.throttle.nextDelaySeconds(st.throttleSeconds(), st.throttleMaxSeconds(),
                 st.throttleResetSeconds(), System.nanoTime());
         s.throttles++;
-        log.warn("{}: bad command startup -- throttling for {}s", path, delay);
         s.throttled = true;
         s.probing = false;
         s.throttle.retryAtMillis = System.currentTimeMillis() + delay * 1000;
         s.throttle.timer = master.loop.schedule(delay * 1000, () -> unthrottle(s));
         master.availability.listen(s);
+        return delay;
     }
 
     void unthrottle(Service s) {

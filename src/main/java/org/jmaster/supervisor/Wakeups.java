@@ -53,15 +53,19 @@ final class Wakeups {
         if (s.removed) {
             return;
         }
+        // the next trigger is armed first: nothing that goes wrong with this one may end the series
+        s.wakeupTimer = master.loop.schedule(s.entry.wakeupSeconds() * 1000L, () -> fire(s));
         if (!s.throttled) {
             try {
                 send(s);
                 s.wakeupsSent++;
             } catch (NativeException e) {
                 log.warn("master_wakeup_timer_event: service {}: {}", s.label(), e.strerror());
+            } catch (RuntimeException e) {
+                // pipe2 without a descriptor left (EMFILE, ENFILE)
+                log.warn("master_wakeup_timer_event: service {}: {}", s.label(), Failure.describe(e));
             }
         }
-        s.wakeupTimer = master.loop.schedule(s.entry.wakeupSeconds() * 1000L, () -> fire(s));
     }
 
     private void send(Service s) throws NativeException {
@@ -81,8 +85,9 @@ final class Wakeups {
                 break;
             case PASS: {
                 int sock = Posix.connectUnix(path);
-                int[] pipe = Posix.pipe2(false);
+                int[] pipe = {-1, -1};
                 try {
+                    pipe = Posix.pipe2(false);
                     Posix.sendFd(sock, pipe[0], new byte[] {0});
                     Posix.write(pipe[1], REQUEST, 0, REQUEST.length);
                 } finally {

@@ -75,4 +75,114 @@ class EventLoopTest {
             }
         }
     }
+
+    /**
+     * Issue 12, finding 5: what a handler throws — here an OutOfMemoryError — is contained: the loop
+     * goes on, the other descriptor of the same round is served, and the failed one is paused so a
+     * handler that keeps failing on a level-triggered descriptor cannot spin.
+     */
+    @Test
+    void aHandlerThatThrowsIsContainedAndItsDescriptorPaused() {
+        EventLoop loop = new EventLoop();
+        int[] a = Posix.pipe2(true);
+        int[] b = Posix.pipe2(true);
+        try {
+            List<String> seen = new ArrayList<>();
+            loop.watchRead(a[0], (fd, rev) -> {
+                seen.add("a");
+                throw new OutOfMemoryError("Java heap space");
+            });
+            loop.watchRead(b[0], (fd, rev) -> {
+                seen.add("b");
+                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+            });
+            Posix.writeQuietly(a[1], new byte[] {1});
+            Posix.writeQuietly(b[1], new byte[] {1});
+            loop.runOnce(1000);
+            assertThat(seen).containsExactlyInAnyOrder("a", "b");
+            assertThat(loop.isPaused(a[0])).isTrue();
+            assertThat(loop.isWatched(a[0])).isTrue();
+            loop.runOnce(0);
+            assertThat(seen).containsExactlyInAnyOrder("a", "b");
+        } finally {
+            for (int fd : new int[] {a[0], a[1], b[0], b[1]}) {
+                Posix.closeQuietly(fd);
+            }
+        }
+    }
+
+    /** A timer that throws (a RuntimeException, a StackOverflowError) does not stop the loop or later timers. */
+    @Test
+    void aTimerThatThrowsIsContainedAndLaterTimersStillRun() {
+        EventLoop loop = new EventLoop();
+        List<Integer> order = new ArrayList<>();
+        loop.schedule(0, () -> {
+            throw new IllegalStateException("boom");
+        });
+        loop.schedule(5, () -> order.add(1));
+        loop.schedule(10, () -> {
+            throw new StackOverflowError();
+        });
+        loop.schedule(20, () -> order.add(2));
+        loop.schedule(30, loop::stop);
+        loop.run();
+        assertThat(order).containsExactly(1, 2);
+    }
+
+    /** An error that means the JVM is broken is not contained. */
+    @Test
+    void anInternalErrorIsNotContained() {
+        EventLoop loop = new EventLoop();
+        loop.schedule(0, () -> {
+            throw new InternalError("broken");
+        });
+        org.assertj.core.api.Assertions.assertThatThrownBy(loop::run).isInstanceOf(InternalError.class);
+    }
+
+    /** A paused descriptor is left out of poll until the pause ends; its watch (or a new one) then resumes. */
+    @Test
+    void aPausedDescriptorResumesWhenThePauseEnds() {
+        EventLoop loop = new EventLoop();
+        int[] p = Posix.pipe2(true);
+        try {
+            List<String> seen = new ArrayList<>();
+            loop.watchRead(p[0], (fd, rev) -> seen.add("old"));
+            loop.pause(p[0], 50);
+            loop.watchRead(p[0], (fd, rev) -> {
+                seen.add("new");
+                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+                loop.stop();
+            });
+            Posix.writeQuietly(p[1], new byte[] {1});
+            loop.runOnce(0);
+            assertThat(seen).isEmpty();
+            assertThat(loop.isPaused(p[0])).isTrue();
+            loop.run();
+            assertThat(seen).containsExactly("new");
+            assertThat(loop.isPaused(p[0])).isFalse();
+            loop.pause(p[0], 60_000);
+            loop.unwatch(p[0]);
+            assertThat(loop.isPaused(p[0])).isFalse();
+        } finally {
+            Posix.closeQuietly(p[0]);
+            Posix.closeQuietly(p[1]);
+        }
+    }
+
+    /** One line per interval: the first occurrence is logged, the rest are counted for one summary. */
+    @Test
+    void aLogLimitLetsOneLineThroughPerIntervalAndSumsUpTheRest() {
+        EventLoop loop = new EventLoop();
+        List<Long> summaries = new ArrayList<>();
+        LogLimit limit = new LogLimit(loop, 50, summaries::add);
+        assertThat(limit.allow()).isTrue();
+        int allowed = 0;
+        for (int i = 0; i < 10_000; i++) {
+            allowed += limit.allow() ? 1 : 0;
+        }
+        assertThat(allowed).isZero();
+        loop.schedule(80, loop::stop);
+        loop.run();
+        assertThat(summaries).containsExactly(10_000L);
+    }
 }
