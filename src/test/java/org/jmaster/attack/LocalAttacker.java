@@ -81,6 +81,7 @@ public final class LocalAttacker implements AutoCloseable {
             args.add(d.toString());
         }
         Process p = new ProcessBuilder(asNobody(args.toArray(String[]::new)))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         LocalAttacker a = new LocalAttacker(p);
         String first = a.out.readLine();
@@ -102,6 +103,7 @@ public final class LocalAttacker implements AutoCloseable {
             }
         }
         process.waitFor(10, TimeUnit.SECONDS);
+        out.close();
         return planted;
     }
 
@@ -109,6 +111,11 @@ public final class LocalAttacker implements AutoCloseable {
     public void close() {
         if (process.isAlive()) {
             process.destroyForcibly();
+        }
+        try {
+            out.close();
+        } catch (IOException ignored) {
+            // nothing more to read
         }
     }
 
