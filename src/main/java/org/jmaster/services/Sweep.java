@@ -33,6 +33,15 @@ public final class Sweep implements TriggerService {
     private String shown;
     private Duration maxAge;
 
+    public Sweep() {}
+
+    /** A sweep of {@code tmp} (shown as {@code shown}/tmp), as {@link #preJailInit} would set it up. */
+    Sweep(Path tmp, String shown, Duration maxAge) {
+        this.tmp = tmp;
+        this.shown = shown;
+        this.maxAge = maxAge;
+    }
+
     public static void main(String[] args) {
         TriggerServer.main("sweep", args, new Sweep());
     }

@@ -117,4 +117,28 @@ class RootSafeFilesIT {
             victims.assertUnchanged();
         }
     }
+
+    /**
+     * {@code maillog_file} in a directory nobody can write (a log directory given to
+     * {@code mail_owner}): nobody plants the name as a symbolic link to a root-owned file. Before the
+     * fix the master (and every Java service) appended its log lines to that file; now the file is
+     * opened with Postfix's {@code safe_open} rules, refused, and the log goes to standard error.
+     */
+    @Test
+    void aSymbolicLinkPlantedAsTheLogFileIsNotFollowed() throws Exception {
+        assumeTrue(Posix.geteuid() == 0, "the attack is on a master running as root");
+        Path base = LocalAttacker.openDirectory(tmp);
+        LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 1, 0600);
+        Path logs = LocalAttacker.openDirectory(base.resolve("logs"));
+        Posix.chown(logs.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
+        Path maillog = logs.resolve("maillog");
+        assertThat(LocalAttacker.runAsNobody("ln", "-s", victims.file(0).toString(), maillog.toString())).isZero();
+        try (MasterProcess m = new MasterProcess(base.resolve("m"))) {
+            m.mainCf("mail_owner = nobody\nmaillog_file = " + maillog);
+            m.masterCf("s0 unix - n n - 1 fake mode=serve " + m.rec());
+            m.start();
+            victims.assertUnchanged();
+            assertThat(m.logText()).contains("open maillog_file " + maillog + ": file is a symbolic link; logging to stderr");
+        }
+    }
 }
