@@ -4,7 +4,10 @@ import static org.jmaster.nativ.Native.C;
 import static org.jmaster.nativ.Native.MEM;
 
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Local listening endpoints (unix stream and datagram sockets, fifos) made in a directory that
@@ -14,14 +17,16 @@ import java.util.concurrent.FutureTask;
  * directory's owner could swap for a symbolic link is ever given to a privileged call.
  *
  * <h2>How</h2>
- * The directory is opened by the calling thread. Everything inside it is done by a new thread
- * made for the purpose, which first takes the owner's identity for file-system access
- * ({@code setfsgid}, {@code setfsuid}), so the kernel treats each of its file operations as the
- * owner's, with root's file capabilities dropped: it unlinks a stale entry ({@code unlinkat}),
- * binds the socket at {@code /proc/self/fd/<dir>/<name>} (the held directory; no path above it
- * is looked up again) or makes the fifo ({@code mkfifoat}, {@code openat(O_NOFOLLOW)}, then
- * {@code fstat}: a fifo of the owner's). Sockets get mode 0666 and fifos 0622 from the umask
- * (0111) under which they are made. The thread then ends, and its identity with it.
+ * The directory is opened by the calling thread, which then waits. Everything inside it is done
+ * by a thread kept for the purpose (made on demand, ended after a second without work), which
+ * first takes the owner's identity for file-system access ({@code setfsgid}, {@code setfsuid}),
+ * so the kernel treats each of its file operations as the owner's, with root's file capabilities
+ * dropped: it unlinks a stale entry ({@code unlinkat}; a symbolic link there is removed, never
+ * followed), binds the socket at {@code /proc/self/fd/<dir>/<name>} (the held directory; no path
+ * above it is looked up again, so the owner need not be able to reach it by name) or makes the
+ * fifo ({@code mkfifoat}, {@code openat(O_NOFOLLOW)}, then {@code fstat}: a fifo of the owner's).
+ * Sockets get mode 0666 and fifos 0622 from the umask (0111) under which they are made. Whatever
+ * the directory's owner swaps in meanwhile, this thread can reach nothing the owner could not.
  *
  * <h2>Why a thread of its own, and what other threads see</h2>
  * The file-system identity is per thread in Linux (glibc's {@code setfsuid} is a plain system
@@ -49,6 +54,17 @@ public final class LocalEndpoints {
         FIFO
     }
 
+    /**
+     * The owner thread: at most one, made on demand and ended after a second without work, so
+     * a start with many services pays for one thread, and an idle master has none.
+     */
+    private static final ThreadPoolExecutor OWNER = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "jmaster-endpoint-as-owner");
+                t.setDaemon(true);
+                return t;
+            });
+
     /** Sockets 0666, fifos 0622: the masks Postfix's listeners end up with. */
     static final int UMASK = 0111;
     static final int FIFO_MODE = 0622;
@@ -68,43 +84,45 @@ public final class LocalEndpoints {
         String shown = dir + "/" + name;
         int dirFd = SafeFiles.openDirectory(dir);
         try {
-            FutureTask<Integer> task = new FutureTask<>(() -> createAsOwner(dirFd, name, kind, backlog, uid, gid, shown));
-            Thread t = new Thread(task, "jmaster-endpoint-as-owner");
-            t.setDaemon(true);
-            t.start();
+            Future<Integer> made = OWNER.submit(() -> createAsOwner(dirFd, name, kind, backlog, uid, gid, shown));
+            boolean interrupted = false;
             try {
-                return task.get();
-            } catch (InterruptedException e) {
-                // the endpoint is being made; wait for it, keep the interrupt for the caller
-                Thread.currentThread().interrupt();
-                joinUninterruptibly(t);
-                return getNow(task);
-            } catch (ExecutionException e) {
-                throw rethrow(e.getCause());
+                for (;;) {
+                    try {
+                        return made.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the endpoint is being made: wait for it, keep the interrupt
+                    } catch (ExecutionException e) {
+                        throw rethrow(e.getCause());
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         } finally {
             Posix.closeQuietly(dirFd);
         }
     }
 
-    /** The owner thread's work; runs on a thread that ends right after. */
+    /**
+     * The owner thread's work. Its identity is set afresh for every endpoint, so nothing depends
+     * on what an earlier task left; the thread itself ends after a second without work.
+     */
     private static int createAsOwner(int dirFd, String name, Kind kind, int backlog, int uid, int gid, String shown)
             throws NativeException {
         SafeFiles.Lib l = SafeFiles.Bound.L;
-        boolean privateFs = l.unshare(SafeFiles.CLONE_FS) == 0;
+        boolean privateFs = l.unshare(SafeFiles.CLONE_FS) == 0; // a no-op once this thread has its own
         int oldMask = C.umask(UMASK);
         try {
-            if (gid != -1) {
-                l.setfsgid(gid);
-                if (l.setfsgid(-1) != gid) {
-                    throw new NativeException("setfsgid", Integer.toString(gid), Posix.EPERM);
-                }
-            }
-            if (uid != -1) {
-                l.setfsuid(uid);
-                if (l.setfsuid(-1) != uid) {
-                    throw new NativeException("setfsuid", Integer.toString(uid), Posix.EPERM);
-                }
+            int fsgid = gid != -1 ? gid : Posix.getegid();
+            int fsuid = uid != -1 ? uid : Posix.geteuid();
+            l.setfsgid(fsgid);
+            l.setfsuid(fsuid);
+            // setfs*id report no errors; asking with -1 (no change) returns the current value
+            if (l.setfsgid(-1) != fsgid || l.setfsuid(-1) != fsuid) {
+                throw new NativeException("setfsuid", fsuid + ":" + fsgid, Posix.EPERM);
             }
             if (SafeFiles.withName(name, n -> l.unlinkat(dirFd, n, 0)) != 0) {
                 int err = Native.errno();
@@ -112,7 +130,7 @@ public final class LocalEndpoints {
                     throw new NativeException("unlink", shown, err);
                 }
             }
-            return kind == Kind.FIFO ? fifo(dirFd, name, uid, shown) : socket(dirFd, name, kind, backlog, shown);
+            return kind == Kind.FIFO ? fifo(dirFd, name, fsuid, shown) : socket(dirFd, name, kind, backlog, shown);
         } finally {
             if (!privateFs) {
                 C.umask(oldMask);
@@ -158,14 +176,13 @@ public final class LocalEndpoints {
      * file, never blocks) without following a link, check that it is a fifo of the owner's,
      * drain stale bytes.
      */
-    private static int fifo(int dirFd, String name, int uid, String shown) throws NativeException {
+    private static int fifo(int dirFd, String name, int owner, String shown) throws NativeException {
         if (SafeFiles.withName(name, n -> SafeFiles.Bound.L.mkfifoat(dirFd, n, FIFO_MODE)) != 0) {
             throw new NativeException("mkfifo", shown, Native.errno());
         }
         int fd = SafeFiles.openat(dirFd, name, Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_NOFOLLOW, 0, shown);
         try {
             Posix.Stat st = Posix.fstat(fd);
-            int owner = uid != -1 ? uid : Posix.geteuid();
             if (!st.isFifo() || st.uid() != owner) {
                 throw new NativeException("open", shown + " (not the fifo just made)", Posix.EINVAL);
             }
@@ -178,30 +195,6 @@ public final class LocalEndpoints {
         } catch (NativeException | RuntimeException e) {
             C.close(fd);
             throw e;
-        }
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static int getNow(FutureTask<Integer> task) throws NativeException {
-        try {
-            return task.get();
-        } catch (InterruptedException e) {
-            throw new IllegalStateException("the endpoint thread has ended", e);
-        } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
         }
     }
 
