@@ -119,7 +119,11 @@ public final class LocalAttacker implements AutoCloseable {
         }
     }
 
-    /** Root-owned files {@code v0..v<count-1>} in a root directory (0755), each with its own text and mode. */
+    /**
+     * Root-owned files {@code v0..v<count-1>} in a root directory (0755), each with its own text and
+     * mode. The swapper aims at them in turn, so with at least as many victims as swaps each changed
+     * victim is one swap that won.
+     */
     public static final class Victims {
         public final Path dir;
         public final int count;
@@ -156,7 +160,7 @@ public final class LocalAttacker implements AutoCloseable {
                             + Integer.toOctalString(st.permissions()) + (text.equals(text(i)) ? "" : ", text changed") + ")");
                 }
             }
-            assertThat(changed).as("victim files changed by the attack (of %d)", count).isEmpty();
+            assertThat(changed).as("%d of %d victim files changed by the attack", changed.size(), count).isEmpty();
         }
     }
 }

@@ -35,7 +35,7 @@ class RootSafeFilesIT {
     void swappingNewSocketsForSymbolicLinksChangesNoRootFile() throws Exception {
         assumeTrue(Posix.geteuid() == 0, "the attack is on a master running as root");
         Path base = LocalAttacker.openDirectory(tmp);
-        LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 64, 0600);
+        LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), SERVICES, 0600);
         Path swapper = LocalAttacker.compile(base.resolve("bin"), "swapper");
         try (MasterProcess m = new MasterProcess(base.resolve("m"))) {
             LocalAttacker.openDirectory(m.dir);

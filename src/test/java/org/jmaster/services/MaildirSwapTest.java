@@ -29,7 +29,7 @@ class MaildirSwapTest {
     void swappingNewMaildirDirectoriesForSymbolicLinksChangesNoRootFile() throws Exception {
         assumeTrue(Posix.geteuid() == 0, "the attack is on a root process");
         Path base = LocalAttacker.openDirectory(tmp);
-        LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 64, 0600);
+        LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 5 * MAILDIRS, 0600);
         Path swapper = LocalAttacker.compile(base.resolve("bin"), "swapper");
         Path spool = LocalAttacker.openDirectory(base.resolve("spool"));
         // half: a Maildir of nobody's whose subdirectories are missing (nobody may remove them);
