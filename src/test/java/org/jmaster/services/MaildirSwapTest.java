@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * to a root-owned file; before the fix the chown by path that followed reached the file.
  */
 class MaildirSwapTest {
-    static final int MAILDIRS = 100;
+    static final int MAILDIRS = 200;
 
     @TempDir
     Path tmp;
