@@ -1,10 +1,12 @@
 package org.jmaster.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -106,15 +108,20 @@ class RootSafeFilesIT {
             Process master = new ProcessBuilder(MasterProcess.REPO.resolve("master").toString(), "-c", m.conf.toString(), "-d")
                     .redirectErrorStream(true).redirectOutput(m.log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            boolean exited;
             try {
-                assertThat(master.waitFor(60, TimeUnit.SECONDS)).as("the master gives up; log:%n%s", m.logText()).isTrue();
+                // it either gives up, or (before the fix) starts serving with the victim given away
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> !master.isAlive() || m.logText().contains("daemon started"));
+                exited = master.waitFor(5, TimeUnit.SECONDS);
             } finally {
                 master.destroyForcibly();
                 master.waitFor(10, TimeUnit.SECONDS);
             }
+            victims.assertUnchanged();
+            assertThat(exited).as("the master gives up; log:%n%s", m.logText()).isTrue();
             assertThat(master.exitValue()).isNotZero();
             assertThat(m.logText()).contains("fatal: open lock file " + lock + ": file has 2 hard links");
-            victims.assertUnchanged();
         }
     }
 
