@@ -19,7 +19,8 @@ import jnr.ffi.annotations.IgnoreError;
  * <p>The one trusted part of every path is its directory, which is opened by name and may pass
  * through symbolic links: it comes from the configuration, as in Postfix.
  *
- * <p>The calls are bound through their own small jnr-ffi interface, loaded on first use.
+ * <p>The {@code *at} calls are bound through their own small jnr-ffi interface, loaded on first
+ * use (only when a directory must be made: {@link #openRegular} and the checks need none).
  */
 public final class SafeFiles {
     /** Linux's values; the same on x86_64 and aarch64. */
@@ -152,60 +153,54 @@ public final class SafeFiles {
     // regular files
 
     /**
-     * Postfix's {@code safe_open} on a held directory: opens the regular file {@code path}
-     * (close-on-exec, {@code flags} being O_RDONLY, O_WRONLY or O_RDWR plus O_APPEND), creating it
-     * with {@code mode} when it does not exist ({@code O_CREAT|O_EXCL}, then {@code fchown} to
+     * Postfix's {@code safe_open}: opens the regular file {@code path} (close-on-exec, {@code flags}
+     * being O_RDONLY, O_WRONLY or O_RDWR plus O_APPEND), creating it with {@code mode} when it does
+     * not exist ({@code O_CREAT|O_EXCL}, which never follows a link, then {@code fchown} to
      * {@code uid}/{@code gid} when either is not -1). An existing file is examined before it is
      * opened for reading or writing: through an {@code O_PATH|O_NOFOLLOW} descriptor, which
-     * {@code fstat} describes and which is then reopened, so the checks and the open concern the
-     * same inode. It must not be a symbolic link, must be a regular file with exactly one link,
-     * and must belong to {@code owner} (unless -1); else UnsafeFileException says why in Postfix's
-     * words ("file has 2 hard links").
+     * {@code fstat} describes and which is then reopened (through {@code /proc/self/fd}), so the
+     * checks and the open concern the same inode and opening has no side effect on anything else.
+     * It must not be a symbolic link, must be a regular file with exactly one link, and must
+     * belong to {@code owner} (unless -1); else UnsafeFileException says why in Postfix's words
+     * ("file has 2 hard links"). Only the last name of {@code path} is treated this way; the
+     * directories on the way are configuration, as in Postfix.
      */
     public static int openRegular(String path, int flags, int mode, int uid, int gid, int owner) throws IOException {
-        Path p = Path.of(path);
-        if (p.getFileName() == null) {
-            throw new UnsafeFileException("file is a directory");
-        }
-        String name = p.getFileName().toString();
-        int dir = openDirectory(parentOf(p).toString());
-        try {
-            for (int attempt = 0; ; attempt++) {
-                int probe = withName(name, n -> Bound.L.openat(dir, n, O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0));
-                if (probe < 0) {
-                    int err = Native.errno();
-                    if (err != Posix.ENOENT || attempt > 0) {
-                        throw new NativeException("open", path, err);
+        int access = flags & ~(Posix.O_CREAT | Posix.O_EXCL);
+        for (int attempt = 0; ; attempt++) {
+            int probe;
+            try {
+                probe = Posix.open(path, O_PATH | Posix.O_NOFOLLOW, 0);
+            } catch (NativeException e) {
+                if (e.errno() != Posix.ENOENT || attempt > 0) {
+                    throw e;
+                }
+                int fd;
+                try {
+                    fd = Posix.open(path, access | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_NOCTTY, mode);
+                } catch (NativeException c) {
+                    if (c.errno() == Posix.EEXIST) {
+                        continue; // made by someone else meanwhile: examine it as an existing file
                     }
-                    int fd = withName(name, n -> Bound.L.openat(dir, n,
-                            flags | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_NOCTTY | Posix.O_CLOEXEC, mode));
-                    if (fd < 0) {
-                        err = Native.errno();
-                        if (err == Posix.EEXIST) {
-                            continue; // made by someone else meanwhile: examine it as an existing file
-                        }
-                        throw new NativeException("create", path, err);
-                    }
-                    try {
-                        if (uid != -1 || gid != -1) {
-                            Posix.fchown(fd, uid, gid);
-                        }
-                        return fd;
-                    } catch (NativeException e) {
-                        Posix.closeQuietly(fd);
-                        throw e;
-                    }
+                    throw c;
                 }
                 try {
-                    check(Posix.fstat(probe), owner);
-                    // the O_PATH descriptor pins the inode that was examined; open that one
-                    return Posix.open("/proc/self/fd/" + probe, (flags & ~(Posix.O_CREAT | Posix.O_EXCL)) | Posix.O_NOCTTY, 0);
-                } finally {
-                    Posix.closeQuietly(probe);
+                    if (uid != -1 || gid != -1) {
+                        Posix.fchown(fd, uid, gid);
+                    }
+                    return fd;
+                } catch (NativeException c) {
+                    Posix.closeQuietly(fd);
+                    throw c;
                 }
             }
-        } finally {
-            Posix.closeQuietly(dir);
+            try {
+                check(Posix.fstat(probe), owner);
+                // the O_PATH descriptor pins the inode that was examined; open that one
+                return Posix.open("/proc/self/fd/" + probe, access | Posix.O_NOCTTY, 0);
+            } finally {
+                Posix.closeQuietly(probe);
+            }
         }
     }
 

@@ -50,6 +50,10 @@ final class Maildir {
      * Postfix's {@code safe_open} allows). Existing subdirectories are left exactly as they are.
      */
     static void create(Path root, int uid, int gid) throws IOException {
+        if (Files.isDirectory(root) && Files.isDirectory(root.resolve("tmp")) && Files.isDirectory(root.resolve("new"))
+                && Files.isDirectory(root.resolve("cur"))) {
+            return; // nothing to make, so nothing to give away (and no binding to load at every start)
+        }
         int dir;
         int parent = SafeFiles.openDirectory(SafeFiles.parentOf(root).toString());
         try {
