@@ -8,13 +8,14 @@ import jnr.ffi.annotations.IgnoreError;
 
 /**
  * Files and directories made or opened by a root process in directories that someone else may
- * write (the rules of DESIGN.md, "Root-safe by construction"). Nothing here chmods, chowns or
- * opens by path inside such a directory: the directory is held open and the entry is reached
- * with {@code *at} calls and {@code O_NOFOLLOW}; a new entry's owner and mode are set on its
- * descriptor ({@code fchown}, {@code fchmod}) after {@code fstat} showed that the descriptor is
- * the directory or file this process just made; an existing file is checked on its descriptor
- * before it is used (Postfix's {@code safe_open}: not a symbolic link, a regular file, one link,
- * the expected owner).
+ * write (the rules of DESIGN.md, "Root-safe by construction"). Nothing here chmods or chowns by
+ * path, or opens a file there for reading or writing before it has been examined: a directory is
+ * made in its parent held open ({@code mkdirat}, {@code openat(O_NOFOLLOW)}); a new entry's owner
+ * and mode are set on its descriptor ({@code fchown}, {@code fchmod}) after {@code fstat} showed
+ * that the descriptor is the directory or file this process just made; an existing file is
+ * examined on an {@code O_PATH|O_NOFOLLOW} descriptor and only that inode is then opened
+ * (Postfix's {@code safe_open}: not a symbolic link, a regular file, one link, the expected
+ * owner).
  *
  * <p>The one trusted part of every path is its directory, which is opened by name and may pass
  * through symbolic links: it comes from the configuration, as in Postfix.

@@ -45,9 +45,10 @@ final class Maildir {
      * are given to {@code uid}/{@code gid} when those are not -1 (a root process preparing for a
      * service that drops privileges). The Maildir may lie in a directory of {@code mail_owner}'s,
      * and once given away it is one: so each directory is made in its parent held open and given
-     * away on its own descriptor ({@link SafeFiles#makeDirectoryAt}), never chowned by path, and an
-     * existing Maildir is entered without following a symbolic link (unless root owns the link, as
-     * Postfix's {@code safe_open} allows). Existing subdirectories are left exactly as they are.
+     * away on its own descriptor ({@link SafeFiles#makeDirectoryAt}), never chowned by path; a new
+     * Maildir is given away only after its subdirectories exist; an existing Maildir is entered
+     * without following a symbolic link (unless root owns the link, as Postfix's {@code safe_open}
+     * allows). When all four exist nothing is done. Existing directories are left exactly as they are.
      */
     static void create(Path root, int uid, int gid) throws IOException {
         if (Files.isDirectory(root) && Files.isDirectory(root.resolve("tmp")) && Files.isDirectory(root.resolve("new"))
@@ -55,10 +56,14 @@ final class Maildir {
             return; // nothing to make, so nothing to give away (and no binding to load at every start)
         }
         int dir;
+        boolean made;
         int parent = SafeFiles.openDirectory(SafeFiles.parentOf(root).toString());
         try {
-            dir = make(parent, root, uid, gid);
-            if (dir < 0) {
+            // a new Maildir stays this process's (0700) until its subdirectories are made, so no one
+            // else can get in its way meanwhile; it is given away last
+            dir = make(parent, root, -1, -1);
+            made = dir >= 0;
+            if (!made) {
                 dir = openExisting(parent, root);
             }
         } finally {
@@ -67,6 +72,9 @@ final class Maildir {
         try {
             for (String d : SUBDIRS) {
                 Posix.closeQuietly(make(dir, root.resolve(d), uid, gid));
+            }
+            if (made && (uid != -1 || gid != -1)) {
+                Posix.fchown(dir, uid, gid);
             }
         } finally {
             Posix.closeQuietly(dir);
