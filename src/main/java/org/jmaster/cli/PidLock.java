@@ -1,10 +1,12 @@
 package org.jmaster.cli;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.SafeFiles;
 
 /**
  * The master's lock files (protocol doc §5.2 steps 11–12): {@code $queue_directory/pid/master.pid}
@@ -27,23 +29,32 @@ final class PidLock {
     }
 
     /** Takes the lock and writes our pid; the descriptor stays open for the life of the process. */
-    static PidLock acquire(Path file, long pid) throws HeldException, NativeException {
+    static PidLock acquire(Path file, long pid) throws HeldException, IOException {
         return acquire(file, pid, null);
     }
 
     /**
      * As {@link #acquire(Path, long)}, and gives the file to {@code owner} when set (the data lock
      * belongs to mail_owner, as Postfix creates it, so that Postfix's own master can use it later).
+     * The file is opened as Postfix's {@code safe_open} does (see {@link SafeFiles#openRegular}):
+     * an existing one must be a regular file with one link, owned by {@code owner} (else by this
+     * process's user), or nothing is written and the start fails with the reason. The data lock
+     * lives in a directory that {@code mail_owner} can write, where a planted hard link would
+     * otherwise hand a root-owned file to it and overwrite it with our pid.
      */
-    static PidLock acquire(Path file, long pid, Posix.Passwd owner) throws HeldException, NativeException {
-        int fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW, 0600);
+    static PidLock acquire(Path file, long pid, Posix.Passwd owner) throws HeldException, IOException {
+        int fd;
+        try {
+            fd = SafeFiles.openRegular(file.toString(), Posix.O_RDWR, 0600,
+                    owner == null ? -1 : owner.uid(), owner == null ? -1 : owner.gid(),
+                    owner == null ? Posix.geteuid() : owner.uid());
+        } catch (SafeFiles.UnsafeFileException e) {
+            throw new IOException("open lock file " + file + ": " + e.getMessage(), e);
+        }
         if (!Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
             Posix.closeQuietly(fd);
             throw new HeldException("open lock file " + file + ": unable to set exclusive lock: "
                     + Posix.strerror(Posix.EAGAIN));
-        }
-        if (owner != null) {
-            Posix.fchown(fd, owner.uid(), owner.gid());
         }
         byte[] line = String.format("%32d\n", pid).getBytes(StandardCharsets.US_ASCII);
         Posix.pwrite(fd, line, 0);

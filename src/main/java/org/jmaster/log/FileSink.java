@@ -1,47 +1,61 @@
 package org.jmaster.log;
 
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.SafeFiles;
 
 /**
  * Appends lines in postlogd's format ({@code Mon dd HH:mm:ss host tag[pid]: text}) to a file named by
- * {@code maillog_file} (its directory is created when missing); {@code /dev/stdout} works too. Each line is one
- * {@code write(2)} in append mode, so lines from several writers never interleave.
+ * {@code maillog_file} (its directory is created when missing, mode 0755); {@code /dev/stdout} works too. Each
+ * line is one {@code write(2)} in append mode, so lines from several writers never interleave.
+ *
+ * <p>The file is opened as Postfix's postlogd opens it, with {@code safe_open} (see
+ * {@link SafeFiles#openRegular}), since its directory may be writable by others: a new file is
+ * made 0600; an existing one must be a regular file with one link, owned by this process's user,
+ * or it is not used (the caller then logs to standard error).
  */
 final class FileSink implements LogSink {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("MMM ppd HH:mm:ss", Locale.ROOT);
-    private final FileOutputStream out;
+    private final int fd;
     private final String host;
 
     FileSink(String path, String host) throws IOException {
-        java.nio.file.Path parent = java.nio.file.Path.of(path).toAbsolutePath().getParent();
-        if (parent != null && !java.nio.file.Files.isDirectory(parent)) {
-            java.nio.file.Files.createDirectories(parent);
+        if (path.equals("/dev/stdout")) {
+            this.fd = Posix.dup(1);
+        } else {
+            Path parent = Path.of(path).toAbsolutePath().getParent();
+            if (parent != null) {
+                SafeFiles.makeDirectories(parent, 0755);
+            }
+            this.fd = SafeFiles.openRegular(path, Posix.O_WRONLY | Posix.O_APPEND, 0600, -1, -1, Posix.geteuid());
         }
-        this.out = new FileOutputStream(path, true);
         this.host = host;
     }
 
     @Override
     public synchronized void write(int severity, String tag, long pid, String text) {
         String line = STAMP.format(LocalDateTime.now()) + " " + host + " " + tag + "[" + pid + "]: " + text + "\n";
+        byte[] b = line.getBytes(StandardCharsets.UTF_8);
         try {
-            out.write(line.getBytes(StandardCharsets.UTF_8));
-        } catch (IOException ignored) {
+            for (int off = 0, n; off < b.length; off += n) {
+                n = Posix.write(fd, b, off, b.length - off);
+                if (n <= 0) {
+                    break;
+                }
+            }
+        } catch (NativeException | RuntimeException ignored) {
             // a full disk must not take the master down
         }
     }
 
     @Override
     public synchronized void close() {
-        try {
-            out.close();
-        } catch (IOException ignored) {
-            // closing a log file cannot usefully fail
-        }
+        Posix.closeQuietly(fd);
     }
 }

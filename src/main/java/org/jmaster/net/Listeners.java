@@ -7,13 +7,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jmaster.conf.ServiceEntry;
+import org.jmaster.nativ.LocalEndpoints;
 import org.jmaster.nativ.Posix;
 
 /**
  * Opens a service's listening endpoints (protocol doc §1.3): inet sockets per address, unix and
  * pass sockets (mode 0666) and unix-dgram sockets under {@code queue_directory}, and fifos (0622).
- * Local endpoints are given to {@code mail_owner} when the master runs as root. The master never
- * accepts on any of them.
+ * Local endpoints belong to {@code mail_owner} when the master runs as root: they are made as
+ * that user from the start, never chowned or chmodded by path afterwards (their directories are
+ * {@code mail_owner}'s; see {@link LocalEndpoints}). The master never accepts on any of them.
  */
 public final class Listeners {
     /** Who owns local endpoints; null when not running as root. */
@@ -46,24 +48,19 @@ public final class Listeners {
                     Path path = queueDirectory.resolve(entry.name());
                     int fd = passed.takeUnix(path, entry.extName());
                     if (fd < 0) {
-                        fd = Posix.unixListen(path.toString(), backlog);
-                        chown(path.toString(), owner);
+                        fd = local(path, LocalEndpoints.Kind.STREAM, backlog, owner);
                     }
                     out.add(new Listener(fd, entry.name()));
                     break;
                 }
-                case UNIX_DGRAM: {
-                    String path = queueDirectory.resolve(entry.name()).toString();
-                    out.add(new Listener(Posix.unixDgramBind(path), entry.name()));
-                    chown(path, owner);
+                case UNIX_DGRAM:
+                    out.add(new Listener(local(queueDirectory.resolve(entry.name()), LocalEndpoints.Kind.DGRAM, 0, owner),
+                            entry.name()));
                     break;
-                }
-                case FIFO: {
-                    String path = queueDirectory.resolve(entry.name()).toString();
-                    out.add(new Listener(Posix.fifoListen(path, 0622), entry.name()));
-                    chown(path, owner);
+                case FIFO:
+                    out.add(new Listener(local(queueDirectory.resolve(entry.name()), LocalEndpoints.Kind.FIFO, 0, owner),
+                            entry.name()));
                     break;
-                }
                 default:
                     throw new AssertionError(entry.type());
             }
@@ -74,10 +71,10 @@ public final class Listeners {
         return out;
     }
 
-    private static void chown(String path, Owner owner) throws IOException {
-        if (owner != null) {
-            Posix.chown(path, owner.uid(), owner.gid());
-        }
+    /** A local endpoint made in its directory as {@code owner} (see {@link LocalEndpoints}). */
+    private static int local(Path path, LocalEndpoints.Kind kind, int backlog, Owner owner) throws IOException {
+        return LocalEndpoints.create(path.getParent().toString(), path.getFileName().toString(), kind, backlog,
+                owner == null ? -1 : owner.uid(), owner == null ? -1 : owner.gid());
     }
 
     public static void close(List<Listener> listeners) {

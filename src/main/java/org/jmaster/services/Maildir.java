@@ -3,16 +3,15 @@ package org.jmaster.services;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.SafeFiles;
 
 /**
  * One Maildir and the delivery convention (cr.yp.to/proto/maildir.html): a message is written to
@@ -44,32 +43,69 @@ final class Maildir {
     /**
      * Creates the Maildir and its three subdirectories (mode 0700) where missing; those it creates
      * are given to {@code uid}/{@code gid} when those are not -1 (a root process preparing for a
-     * service that drops privileges).
+     * service that drops privileges). The Maildir may lie in a directory of {@code mail_owner}'s,
+     * and once given away it is one: so each directory is made in its parent held open and given
+     * away on its own descriptor ({@link SafeFiles#makeDirectoryAt}), never chowned by path; a new
+     * Maildir is given away only after its subdirectories exist; an existing Maildir is entered
+     * without following a symbolic link (unless root owns the link, as Postfix's {@code safe_open}
+     * allows). When all four exist nothing is done. Existing directories are left exactly as they are.
      */
     static void create(Path root, int uid, int gid) throws IOException {
-        make(root, uid, gid);
-        for (String d : SUBDIRS) {
-            make(root.resolve(d), uid, gid);
+        if (Files.isDirectory(root) && Files.isDirectory(root.resolve("tmp")) && Files.isDirectory(root.resolve("new"))
+                && Files.isDirectory(root.resolve("cur"))) {
+            return; // nothing to make, so nothing to give away (and no binding to load at every start)
+        }
+        int dir;
+        boolean made;
+        int parent = SafeFiles.openDirectory(SafeFiles.parentOf(root).toString());
+        try {
+            // a new Maildir stays this process's (0700) until its subdirectories are made, so no one
+            // else can get in its way meanwhile; it is given away last
+            dir = make(parent, root, -1, -1);
+            made = dir >= 0;
+            if (!made) {
+                dir = openExisting(parent, root);
+            }
+        } finally {
+            Posix.closeQuietly(parent);
+        }
+        try {
+            for (String d : SUBDIRS) {
+                Posix.closeQuietly(make(dir, root.resolve(d), uid, gid));
+            }
+            if (made && (uid != -1 || gid != -1)) {
+                Posix.fchown(dir, uid, gid);
+            }
+        } finally {
+            Posix.closeQuietly(dir);
         }
     }
 
-    private static void make(Path dir, int uid, int gid) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
+    /** Makes {@code path}'s last name in {@code dirFd} and returns it open; -1 when it already exists. */
+    private static int make(int dirFd, Path path, int uid, int gid) throws IOException {
         try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (FileAlreadyExistsException e) {
-            return; // a sibling process made it first
-        }
-        if (uid >= 0) {
-            try {
-                Posix.chown(dir.toString(), uid, gid);
-            } catch (NativeException e) {
-                throw new IOException(e.getMessage(), e);
+            return SafeFiles.makeDirectoryAt(dirFd, path.getFileName().toString(), 0700, uid, gid, path.toString());
+        } catch (NativeException e) {
+            if (e.errno() == Posix.EEXIST) {
+                return -1; // there already, or a sibling process made it first
             }
+            throw e;
         }
     }
+
+    private static int openExisting(int parent, Path root) throws IOException {
+        try {
+            return SafeFiles.openDirectoryAt(parent, root.getFileName().toString(), root.toString());
+        } catch (NativeException e) {
+            Posix.Stat link = Posix.lstat(root.toString());
+            if ((e.errno() == Posix.ELOOP || e.errno() == Posix.ENOTDIR) && link.type() == S_IFLNK && link.uid() == 0) {
+                return SafeFiles.openDirectory(root.toString());
+            }
+            throw e;
+        }
+    }
+
+    private static final int S_IFLNK = 0120000;
 
     /** Why this process could not deliver here, or null when {@code tmp/} and {@code new/} are writable. */
     String problem() {
