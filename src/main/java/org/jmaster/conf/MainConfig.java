@@ -13,11 +13,13 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -304,7 +306,7 @@ public final class MainConfig {
 
     private void checkAll(List<ConfigError> errors, List<ConfigError> warnings) {
         Expander.Budget budget = new Expander.Budget(Expander.MAX_WORK);
-        java.util.Set<String> failed = new java.util.HashSet<>();
+        Set<String> failed = new HashSet<>();
         for (Map.Entry<String, String> e : settings.entrySet()) {
             String name = e.getKey();
             Expander.Result r = expand(e.getValue(), budget);
