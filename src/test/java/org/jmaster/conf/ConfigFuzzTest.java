@@ -319,7 +319,7 @@ class ConfigFuzzTest {
 
     /** Deep, exponential, looping and conditional {@code $name} chains in main.cf. */
     private static String chain(Random rnd) {
-        int n = 2 + rnd.nextInt(rnd.nextBoolean() ? 60 : 3000);
+        int n = 2 + rnd.nextInt(rnd.nextBoolean() ? 60 : 1500);
         StringBuilder sb = new StringBuilder();
         int style = rnd.nextInt(7);
         for (int k = 0; k < n; k++) {
@@ -377,7 +377,7 @@ class ConfigFuzzTest {
     }
 
     private static String manyLines(Random rnd, boolean mainCf) {
-        int n = 1000 + rnd.nextInt(8_000);
+        int n = 1000 + rnd.nextInt(3_000);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
             if (mainCf) {
@@ -392,7 +392,7 @@ class ConfigFuzzTest {
 
     /** One huge line (most are larger than the 1 MiB limit), sometimes between ordinary lines. */
     private static byte[] hugeLine(Random rnd, boolean mainCf) {
-        int[] sizes = {64 * 1024, 500_000, 1_000_000, 1_048_576, 1_048_577, 1_500_000, 3_000_000};
+        int[] sizes = {64 * 1024, 500_000, 1_000_000, 1_048_576, 1_048_577, 1_100_000, 2_000_000};
         int size = sizes[rnd.nextInt(sizes.length)];
         ByteArrayOutputStream out = new ByteArrayOutputStream(size + 200);
         byte[] head = bytes(mainCf ? "compatibility_level = 3.6\nhuge = " : "smtp inet n - n - - smtpd ");
