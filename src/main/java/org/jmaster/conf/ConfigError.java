@@ -9,12 +9,20 @@ import java.util.Objects;
  * <p>Line numbers are 1-based and name the first physical line of the logical line concerned;
  * line 0 means the whole file. The printed form is {@code <file>, line <N>: <text>}, or
  * {@code <file>: <text>} for line 0. The file may be null for values that come from no file
- * (for example {@code -o} overrides); then only the text (and line, if any) is printed.
+ * (for example {@code -o} overrides); then only the text (and line, if any) is printed. A text
+ * longer than {@value #MAX_TEXT} characters is cut there, with its length.
  */
 public record ConfigError(Path file, int line, String text) {
 
+    /** Longest text kept: an error quotes the offending text, and a 1 MiB line must not become a 1 MiB log line. */
+    static final int MAX_TEXT = 1000;
+
     public ConfigError {
         Objects.requireNonNull(text, "text");
+        if (text.length() > MAX_TEXT) {
+            int cut = Character.isHighSurrogate(text.charAt(MAX_TEXT - 1)) ? MAX_TEXT - 1 : MAX_TEXT;
+            text = text.substring(0, cut) + "... (" + text.length() + " characters)";
+        }
         if (line < 0) {
             throw new IllegalArgumentException("negative line number: " + line);
         }

@@ -1,6 +1,5 @@
 package org.jmaster.conf;
 
-import java.math.BigInteger;
 import java.util.function.Function;
 
 /**
@@ -12,22 +11,53 @@ import java.util.function.Function;
  * are all digits) and the {@code <level} family for compatibility levels.
  *
  * <p>Errors use Postfix's warning texts; expansion stops at the first one and the partial result
- * is kept. Beyond Postfix, a budget on the number of macro references and the result size stops
- * exponential expansions.
+ * is kept. Beyond Postfix, budgets stop runaway expansions: nesting depth, macro references and
+ * result size per expansion, and the work (characters parsed) of a {@link Budget} that one
+ * expansion, or every expansion of one main.cf load, shares. So a file of a thousand exponential
+ * chains costs as much as one, and a relational comparison of two huge numbers is linear.
  */
 final class Expander {
 
     static final int MAX_NESTING = 100;
     static final int MAX_REFERENCES = 1_000_000;
     static final int MAX_RESULT = 1 << 20;
+    /** Work per budget, in characters parsed: four times the largest main.cf, far beyond any real one. */
+    static final long MAX_WORK = 4L << 20;
+    /** What one macro reference (a lookup) costs, in characters: at most 262,144 references per budget. */
+    static final int REFERENCE_COST = 16;
 
-    /** The expanded text, and the first error (Postfix wording) or null. */
-    record Result(String value, String error) {}
+    /** The expanded text, the first error (Postfix wording) or null, and whether the budget ran out. */
+    record Result(String value, String error, boolean exhausted) {
+        Result(String value, String error) {
+            this(value, error, false);
+        }
+    }
+
+    /**
+     * Work allowed to the expansions that share it: characters parsed (each value or operand
+     * counted every time it is parsed) and {@link #REFERENCE_COST} per macro reference. Not
+     * thread-safe: one expansion at a time.
+     */
+    static final class Budget {
+        private final long limit;
+        private long left;
+        private boolean exhausted;
+
+        Budget(long limit) {
+            this.limit = limit;
+            this.left = limit;
+        }
+
+        boolean exhausted() {
+            return exhausted;
+        }
+    }
 
     private static final String WHITESPACE = " \t\r\n";
     private static final String OP_CHARS = "<>!=?+-*/~&|%";
 
     private final Function<String, String> lookup;
+    private final Budget budget;
     private final StringBuilder out = new StringBuilder();
     private int level;
     private int references;
@@ -38,8 +68,9 @@ final class Expander {
         }
     }
 
-    private Expander(Function<String, String> lookup) {
+    private Expander(Function<String, String> lookup, Budget budget) {
         this.lookup = lookup;
+        this.budget = budget;
     }
 
     /**
@@ -47,24 +78,42 @@ final class Expander {
      * null when it is undefined.
      */
     static Result expand(String pattern, Function<String, String> lookup) {
-        Expander e = new Expander(lookup);
+        return expand(pattern, lookup, new Budget(MAX_WORK));
+    }
+
+    /** {@link #expand(String, Function)} drawing on a budget shared with other expansions. */
+    static Result expand(String pattern, Function<String, String> lookup, Budget budget) {
+        Expander e = new Expander(lookup, budget);
         try {
             e.parse(pattern);
             return new Result(e.out.toString(), null);
         } catch (Failure f) {
-            return new Result(e.out.toString(), f.getMessage());
+            return new Result(e.out.toString(), f.getMessage(), budget.exhausted);
+        }
+    }
+
+    /** Charges parsing {@code n} characters to the budget. */
+    private void charge(long n) {
+        budget.left -= n;
+        if (budget.left < 0) {
+            budget.exhausted = true;
+            throw new Failure("unreasonable macro expansion size: more than " + budget.limit
+                    + " characters of expansion work");
         }
     }
 
     /** mac_parse: literal text and macro references, in order. */
     private void parse(String value) {
+        charge(value.length() + 1L);
         int vp = 0;
         int n = value.length();
         while (vp < n) {
             char c = value.charAt(vp);
             if (c != '$') {
-                append(String.valueOf(c));
-                vp++;
+                int dollar = value.indexOf('$', vp);
+                int end = dollar < 0 ? n : dollar;
+                append(value, vp, end);
+                vp = end;
             } else if (vp + 1 < n && value.charAt(vp + 1) == '$') {
                 append("$");
                 vp += 2;
@@ -114,6 +163,7 @@ final class Expander {
         if (++references > MAX_REFERENCES) {
             throw new Failure("unreasonable macro expansion size: \"" + expr + "\"");
         }
+        charge(REFERENCE_COST);
         String value;
         int cp;
         int ws = span(expr, 0, WHITESPACE);
@@ -243,7 +293,7 @@ final class Expander {
             cmp = a.compareTo(b);
             op = op.substring(0, op.length() - "level".length());
         } else if (Values.isDigits(l) && Values.isDigits(r)) {
-            cmp = new BigInteger(l).compareTo(new BigInteger(r));
+            cmp = compareDigits(l, r);
         } else {
             cmp = l.compareTo(r);
         }
@@ -255,6 +305,23 @@ final class Expander {
             case ">=": return cmp >= 0;
             default: return cmp > 0;
         }
+    }
+
+    /** Compares two non-negative decimal numbers of any length, in linear time. */
+    static int compareDigits(String a, String b) {
+        int i = 0;
+        while (i < a.length() - 1 && a.charAt(i) == '0') {
+            i++;
+        }
+        int j = 0;
+        while (j < b.length() - 1 && b.charAt(j) == '0') {
+            j++;
+        }
+        int c = Integer.compare(a.length() - i, b.length() - j);
+        for (; c == 0 && i < a.length(); i++, j++) {
+            c = Character.compare(a.charAt(i), b.charAt(j));
+        }
+        return Integer.signum(c);
     }
 
     private static boolean isOperator(String op) {
@@ -277,11 +344,16 @@ final class Expander {
     }
 
     private void append(String s) {
-        if (out.length() + s.length() > MAX_RESULT) {
+        append(s, 0, s.length());
+    }
+
+    /** Appends a run of literal text (as Postfix appends it character by character). */
+    private void append(String s, int from, int to) {
+        if (out.length() + (to - from) > MAX_RESULT) {
             throw new Failure("unreasonable macro expansion size: result exceeds "
                     + MAX_RESULT + " characters");
         }
-        out.append(s);
+        out.append(s, from, to);
     }
 
     static boolean isNameChar(char c) {

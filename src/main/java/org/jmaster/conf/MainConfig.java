@@ -1,18 +1,25 @@
 package org.jmaster.conf;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -23,11 +30,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * jmaster knows (type, range, expansion) and the expansion of every other setting, so
  * {@link #get} never fails afterwards; the typed getters still throw for names whose values they
  * cannot convert. {@code config_directory} is always the directory the file was read from.
+ *
+ * <p>Every input is bounded: main.cf is read only up to {@link #MAIN_CF_SIZE_LIMIT} bytes (a larger
+ * file is an error naming it and its size, and is never held in memory whole), and all the
+ * {@code $name} expansions of one load share one {@link Expander.Budget}.
  */
 public final class MainConfig {
 
     /** File name of main.cf inside the configuration directory. */
     public static final String FILE_NAME = "main.cf";
+    /**
+     * The largest main.cf, in bytes. Fixed: main.cf is read before any of its settings; master.cf's
+     * limit is the parameter {@code master_cf_size_limit}.
+     */
+    public static final long MAIN_CF_SIZE_LIMIT = 1L << 20;
+    /** At most this many errors, and as many warnings, are reported per file; then a count of the rest. */
+    static final int MAX_REPORTED = 100;
 
     private final Path file;
     private final Path configDir;
@@ -56,7 +74,7 @@ public final class MainConfig {
         Path file = configDir.resolve(FILE_NAME);
         String text;
         try {
-            text = readText(file);
+            text = readText(file, MAIN_CF_SIZE_LIMIT, "the limit for main.cf");
         } catch (NoSuchFileException e) {
             text = "";
         } catch (IOException e) {
@@ -104,13 +122,16 @@ public final class MainConfig {
         List<ConfigError> more = new ArrayList<>();
         config.validate(errors, more);
         if (!errors.isEmpty()) {
-            throw new ConfigException(errors);
+            throw new ConfigException(capped(file, errors, "errors"));
         }
-        if (more.isEmpty()) {
+        if (more.isEmpty() && warnings.size() <= MAX_REPORTED) {
             return config;
         }
         warnings.addAll(more);
-        return new MainConfig(file, dir, config.defaults, config.settings, config.lines, List.copyOf(warnings));
+        MainConfig withWarnings = new MainConfig(file, dir, config.defaults, config.settings, config.lines,
+                capped(file, warnings, "warnings"));
+        withWarnings.expanded.putAll(config.expanded);
+        return withWarnings;
     }
 
     /**
@@ -251,6 +272,10 @@ public final class MainConfig {
         return Expander.expand(raw, this::lookup);
     }
 
+    private Expander.Result expand(String raw, Expander.Budget budget) {
+        return Expander.expand(raw, this::lookup, budget);
+    }
+
     private void checkRange(String name, long value) throws ConfigException {
         Parameters.Spec spec = Parameters.spec(name);
         if (spec == null) {
@@ -268,13 +293,33 @@ public final class MainConfig {
         return new ConfigError(file, line(name), text);
     }
 
-    /** Checks known parameters and the expansion of every setting; errors and warnings out. */
+    /**
+     * Checks known parameters and the expansion of every setting; errors and warnings out. All
+     * the expansions share one budget, and each value is expanded once (and kept for {@link #get}).
+     * A setting jmaster does not know that fails to expand is a warning, as Postfix would only
+     * notice it when a program reads it, unless the whole file's budget ran out: that is an error.
+     */
     private void validate(List<ConfigError> errors, List<ConfigError> warnings) {
+        checkAll(errors, warnings);
+        errors.sort((a, b) -> Integer.compare(a.line(), b.line()));
+    }
+
+    private void checkAll(List<ConfigError> errors, List<ConfigError> warnings) {
+        Expander.Budget budget = new Expander.Budget(Expander.MAX_WORK);
+        Set<String> failed = new HashSet<>();
         for (Map.Entry<String, String> e : settings.entrySet()) {
             String name = e.getKey();
-            Expander.Result r = expand(e.getValue());
+            Expander.Result r = expand(e.getValue(), budget);
+            // get() gives the partial value of a setting that fails: keep it, never expand twice
+            expanded.put(name, r.value());
             if (r.error() != null) {
+                failed.add(name);
                 ConfigError err = error(name, "parameter " + name + ": " + r.error());
+                if (r.exhausted()) {
+                    // the file as a whole is too costly to expand; this setting is where it showed
+                    errors.add(new ConfigError(file, line(name), err.text() + " (for all of " + FILE_NAME + ")"));
+                    return;
+                }
                 if (Parameters.spec(name) != null) {
                     errors.add(err);
                 } else {
@@ -284,16 +329,20 @@ public final class MainConfig {
         }
         for (Parameters.Spec spec : Parameters.all().values()) {
             String name = spec.name();
-            if (settings.containsKey(name) && expand(settings.get(name)).error() != null) {
+            if (failed.contains(name)) {
                 continue; // reported above
             }
             String raw = lookup(name);
             if (!settings.containsKey(name)) {
-                Expander.Result r = expand(raw);
+                Expander.Result r = expand(raw, budget);
                 if (r.error() != null) {
                     errors.add(error(name, "parameter " + name + ": " + r.error()));
+                    if (r.exhausted()) {
+                        return;
+                    }
                     continue;
                 }
+                expanded.put(name, r.value());
             }
             try {
                 checkValue(spec);
@@ -301,7 +350,6 @@ public final class MainConfig {
                 errors.addAll(ex.errors());
             }
         }
-        errors.sort((a, b) -> Integer.compare(a.line(), b.line()));
     }
 
     private void checkValue(Parameters.Spec spec) throws ConfigException {
@@ -345,13 +393,56 @@ public final class MainConfig {
         }
     }
 
-    /** Reads a file as UTF-8, replacing malformed bytes. */
-    static String readText(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+    /**
+     * Reads a configuration file as UTF-8, replacing malformed bytes, and at most {@code limit}
+     * bytes of it: a larger file is a {@link ConfigException} naming the file and its size, found
+     * from the open descriptor before anything is read (and, for a file that grows meanwhile, after
+     * reading one byte more than the limit), so an oversize file is never held in memory whole. A
+     * file that is not a regular one (a FIFO would block the reader) is refused as well.
+     *
+     * @param limitName how the error names the limit ("the limit for main.cf", a parameter)
+     */
+    static String readText(Path file, long limit, String limitName) throws IOException, ConfigException {
+        BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        if (!attrs.isRegularFile()) {
+            throw new ConfigException(ConfigError.ofFile(file, attrs.isDirectory()
+                    ? "cannot open file: Is a directory" : "cannot read file: not a regular file"));
+        }
+        byte[] bytes;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > limit) {
+                throw tooLarge(file, Long.toString(size), limit, limitName);
+            }
+            InputStream in = Channels.newInputStream(ch);
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (bytes.length > limit) {
+                throw tooLarge(file, "more than " + limit, limit, limitName);
+            }
+        }
         return StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPLACE)
                 .onUnmappableCharacter(CodingErrorAction.REPLACE)
                 .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    }
+
+    /**
+     * The first {@link #MAX_REPORTED} of {@code list} and, when there are more, a last entry that
+     * counts the rest: each is a log line at every reload, and a file full of mistakes must not
+     * flood the log.
+     */
+    static List<ConfigError> capped(Path file, List<ConfigError> list, String what) {
+        if (list.size() <= MAX_REPORTED) {
+            return List.copyOf(list);
+        }
+        List<ConfigError> out = new ArrayList<>(list.subList(0, MAX_REPORTED));
+        out.add(ConfigError.ofFile(file, (list.size() - MAX_REPORTED) + " more " + what + " not shown"));
+        return List.copyOf(out);
+    }
+
+    private static ConfigException tooLarge(Path file, String size, long limit, String limitName) {
+        return new ConfigException(ConfigError.ofFile(file, "file size " + size + " bytes exceeds " + limitName
+                + " (" + limit + " bytes)"));
     }
 
     /** A short reason for an I/O failure, like strerror's. */

@@ -68,6 +68,7 @@ final class Parameters {
         time(m, "ipc_timeout", "3600s", 1, 's');
         time(m, "in_flow_delay", "1s", 0, 's');
         // jmaster's own
+        integer(m, "master_cf_size_limit", "1048576", 1024);
         time(m, "service_throttle_max_time", "3600s", 1, 's');
         time(m, "service_throttle_reset_time", "600s", 1, 's');
         time(m, "master_shutdown_grace_time", "5s", 0, 's');

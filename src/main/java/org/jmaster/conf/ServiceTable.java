@@ -36,12 +36,15 @@ public final class ServiceTable {
         this.warnings = List.copyOf(warnings);
     }
 
-    /** Reads {@code configDir/master.cf}; a missing file is an error. */
+    /**
+     * Reads {@code configDir/master.cf}; a missing file is an error, and so is one larger than
+     * {@code master_cf_size_limit} (reported with its size, never read whole).
+     */
     public static ServiceTable load(Path configDir, MainConfig main) throws ConfigException {
         Path file = configDir.resolve(FILE_NAME);
         String text;
         try {
-            text = MainConfig.readText(file);
+            text = MainConfig.readText(file, main.getInt("master_cf_size_limit"), "master_cf_size_limit");
         } catch (IOException e) {
             throw new ConfigException(ConfigError.ofFile(file, "cannot open file: " + MainConfig.reason(e)));
         }
@@ -79,9 +82,9 @@ public final class ServiceTable {
             }
         }
         if (!errors.isEmpty()) {
-            throw new ConfigException(errors);
+            throw new ConfigException(MainConfig.capped(file, errors, "errors"));
         }
-        return new ServiceTable(file, services, warnings);
+        return new ServiceTable(file, services, MainConfig.capped(file, warnings, "warnings"));
     }
 
     private static MasterEntryParser.Settings settings(Path file, MainConfig main, TcpPorts ports,

@@ -20,9 +20,13 @@ import org.slf4j.LoggerFactory;
  * ENHANCEDSTATUSCODES): greeting, commands, one Maildir delivery per accepted DATA. Every problem
  * a client can cause gets a reply and the session goes on: unknown or malformed commands (500,
  * 501, 503, 555), limits (552 for size, 452 for recipients, 500 for long lines), until
- * {@code smtpd_hard_error_limit} errors end it with 421. A timeout or a stop request ends it with
- * 421; a client that leaves in the middle of DATA leaves nothing behind. Logs as Postfix's smtpd
- * does: connect, rejects, one line per stored message, disconnect with command counts.
+ * {@code smtpd_hard_error_limit} errors end it with 421. A timeout, the session's overall deadline
+ * or a stop request ends it with 421; a client that leaves in the middle of DATA leaves nothing
+ * behind. Line ends are Postfix's {@code smtpd_forbid_bare_newline}: only CRLF . CRLF ends DATA (a
+ * dot line next to a bare LF is dropped, as Postfix drops it, so one DATA can never become two
+ * messages), and a bare LF is either taken as CRLF or refused; a bare CR in the text is stored as a
+ * space (Postfix's {@code cleanup_replace_stray_cr_lf}). Logs as Postfix's smtpd does: connect,
+ * rejects, one line per stored message, disconnect with command counts.
  */
 final class SmtpSession {
     private static final Logger log = LoggerFactory.getLogger(SmtpSession.class);
@@ -35,6 +39,7 @@ final class SmtpSession {
     }
 
     private final Client client;
+    private final SmtpInput input;
     private final SmtpdSettings settings;
     private final Maildir maildir;
     private final String peer;
@@ -46,9 +51,13 @@ final class SmtpSession {
     private final List<String> recipients = new ArrayList<>();
     private int errors;
     private String lastCommand = "CONNECT";
+    private boolean sawBareLf;
+    /** How the command being executed ended: DATA's CRLF is the first half of an empty message's CRLF . CRLF. */
+    private SmtpInput.End commandEnd = SmtpInput.End.CRLF;
 
     SmtpSession(Client client, SmtpdSettings settings, Maildir maildir) {
         this.client = client;
+        this.input = new SmtpInput(client, settings.sessionDeadlineSeconds());
         this.settings = settings;
         this.maildir = maildir;
         String ip = client.ip();
@@ -65,7 +74,7 @@ final class SmtpSession {
         try {
             reply("220 " + settings.banner());
             for (;;) {
-                Client.Line line = client.readLine(maxLine, settings.commandTimeoutMs());
+                SmtpInput.Line line = input.readLine(maxLine, settings.commandTimeoutMs());
                 if (line == null) {
                     log.info("lost connection after {} from {}", lastCommand, peer);
                     return;
@@ -75,10 +84,17 @@ final class SmtpSession {
                     error("500 5.5.2 Error: line too long");
                     continue;
                 }
+                if (line.end() == SmtpInput.End.LF) {
+                    bareLf();
+                }
+                commandEnd = line.end();
                 command(line.text());
             }
         } catch (Close c) {
             // the last reply said why
+        } catch (SmtpInput.DeadlineExceeded e) {
+            log.info("timeout after {} from {}: {}", lastCommand, peer, e.getMessage());
+            goodbye("421 4.4.2 " + settings.hostname() + " Error: timeout exceeded");
         } catch (ClientTimeoutException e) {
             log.info("timeout after {} from {}", lastCommand, peer);
             goodbye("421 4.4.2 " + settings.hostname() + " Error: timeout exceeded");
@@ -93,10 +109,34 @@ final class SmtpSession {
         }
     }
 
+    /**
+     * A command ended in a bare LF: with {@code smtpd_forbid_bare_newline = reject} the session
+     * ends with the reject code, as Postfix's smtpd ends it; otherwise it is taken as CRLF.
+     */
+    private void bareLf() throws IOException, Close {
+        sawBareLf = true;
+        if (settings.bareNewline() == SmtpdSettings.BareNewline.REJECT) {
+            logBareLf(lastCommand);
+            goodbye(bareLfReply());
+            throw new Close();
+        }
+    }
+
+    private String bareLfReply() {
+        return settings.bareNewlineRejectCode() + " 5.5.2 " + settings.hostname() + " Error: bare <LF> received";
+    }
+
+    /** Postfix's log line for a bare LF refused at {@code stage}. */
+    private void logBareLf(String stage) {
+        log.info("NOQUEUE: reject: {} from {}: bare <LF> received;{} proto={}{}", stage, peer,
+                sender == null ? "" : " from=<" + sender + ">", esmtp ? "ESMTP" : "SMTP",
+                helo == null ? "" : " helo=<" + helo + ">");
+    }
+
     private void skipRestOfLine() throws IOException, Close {
-        Client.Line more;
+        SmtpInput.Line more;
         do {
-            more = client.readLine(maxLine, settings.commandTimeoutMs());
+            more = input.readLine(maxLine, settings.commandTimeoutMs());
         } while (more != null && !more.complete());
         if (more == null) {
             log.info("lost connection after {} from {}", lastCommand, peer);
@@ -296,6 +336,15 @@ final class SmtpSession {
         String id = queueId(delivery.name());
         try {
             String problem = receive(delivery, id);
+            if (BARE_LF.equals(problem)) {
+                logBareLf("END-OF-MESSAGE");
+                String reply = bareLfReply();
+                if (reply.startsWith("521")) {
+                    goodbye(reply);
+                    throw new Close();
+                }
+                return error(reply);
+            }
             if (problem != null) {
                 return problem.startsWith("4") ? error(problem) : reject("DATA", problem, sender, null);
             }
@@ -316,11 +365,17 @@ final class SmtpSession {
         }
     }
 
+    /** What {@link #receive} returns for a message with a bare LF under {@code smtpd_forbid_bare_newline = reject}. */
+    private static final String BARE_LF = "bare <LF>";
+
     /**
-     * Reads the message up to the lone dot and writes it (the headers we add, then the text with
-     * dots unstuffed and LF line ends) to the delivery. Returns null, or the reply when the message
-     * must be refused; after a problem it keeps reading to the end, so the conversation stays in
-     * step. A client that leaves, times out or a stop request ends it with an exception.
+     * Reads the message up to CRLF . CRLF and writes it (the headers we add, then the text with
+     * dots unstuffed, bare CRs as spaces and LF line ends) to the delivery. A lone dot that ends
+     * in a bare LF or follows one does not end the message: it is dropped, as Postfix drops it,
+     * so whatever follows stays text of this message. Returns null, or the reply when the message
+     * must be refused ({@link #BARE_LF} for a bare LF under {@code reject}); after a problem it
+     * keeps reading to the end, so the conversation stays in step. A client that leaves, times out
+     * or a stop request ends it with an exception.
      */
     private String receive(Maildir.Delivery d, String id) throws IOException {
         IOException writeError = store(d, null, 0, 0, null);
@@ -328,20 +383,36 @@ final class SmtpSession {
         long size = 0;
         boolean tooBig = false;
         boolean tooLong = false;
+        boolean bareLf = false;
         boolean lineStart = true;
+        boolean afterCrlf = commandEnd == SmtpInput.End.CRLF;
         for (;;) {
-            Client.Line line = client.readLine(maxLine, settings.dataTimeoutMs());
+            SmtpInput.Line line = input.readLine(maxLine, settings.dataTimeoutMs());
             if (line == null) {
                 throw new IOException("connection closed after " + size + " bytes of DATA");
             }
             byte[] b = line.bytes();
+            if (line.end() == SmtpInput.End.LF) {
+                bareLf = true;
+                sawBareLf = true;
+            }
             int off = 0;
             if (lineStart) {
                 if (line.complete() && b.length == 1 && b[0] == '.') {
-                    break;
+                    if (afterCrlf && line.end() == SmtpInput.End.CRLF) {
+                        break;
+                    }
+                    afterCrlf = line.end() == SmtpInput.End.CRLF;
+                    continue;
                 }
                 if (b.length > 0 && b[0] == '.') {
                     off = 1;
+                }
+            }
+            afterCrlf = line.end() == SmtpInput.End.CRLF;
+            for (int i = off; i < b.length; i++) {
+                if (b[i] == '\r') {
+                    b[i] = ' ';
                 }
             }
             size += b.length - off + (line.complete() ? 2 : 0);
@@ -351,6 +422,9 @@ final class SmtpSession {
                 writeError = store(d, b, off, b.length - off, line.complete() ? NEWLINE : null);
             }
             lineStart = line.complete();
+        }
+        if (bareLf && settings.bareNewline() == SmtpdSettings.BareNewline.REJECT) {
+            return BARE_LF;
         }
         if (tooBig) {
             return "552 5.3.4 Error: message file too big";
@@ -470,6 +544,9 @@ final class SmtpSession {
         b.append(" commands=").append(ok);
         if (ok != total) {
             b.append('/').append(total);
+        }
+        if (sawBareLf && settings.bareNewline() == SmtpdSettings.BareNewline.NOTE) {
+            b.append(" notes=bare_lf");
         }
         return b.toString();
     }

@@ -35,6 +35,42 @@ final class SourceAddress {
         }
     }
 
+    /**
+     * The address a numeric literal names ({@code 192.0.2.1}, {@code 2001:db8::1}), or null for
+     * anything else ({@code local}). Never asks DNS: IPv4 is parsed here, and the JDK parses a
+     * string that starts with a hex digit or a colon and has a colon as an IPv6 literal only.
+     */
+    static InetAddress parseLiteral(String s) {
+        if (s == null || s.isEmpty()) {
+            return null;
+        }
+        try {
+            if (s.indexOf(':') >= 0) {
+                // the JDK takes a string that starts like this and has a colon as a literal, or fails
+                char c = s.charAt(0);
+                return c == ':' || Character.digit(c, 16) >= 0 ? InetAddress.getByName(s) : null;
+            }
+            String[] parts = s.split("\\.", -1);
+            if (parts.length != 4) {
+                return null;
+            }
+            byte[] b = new byte[4];
+            for (int i = 0; i < 4; i++) {
+                if (parts[i].isEmpty() || parts[i].length() > 3 || !parts[i].chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    return null;
+                }
+                int v = Integer.parseInt(parts[i]);
+                if (v > 255) {
+                    return null;
+                }
+                b[i] = (byte) v;
+            }
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
     static List<Network> parseList(List<String> items) {
         List<Network> out = new ArrayList<>();
         for (String item : items) {

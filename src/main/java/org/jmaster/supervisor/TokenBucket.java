@@ -26,12 +26,6 @@ final class TokenBucket {
         return false;
     }
 
-    /** True when the bucket is full again, so forgetting it changes nothing. */
-    boolean isFull(long nowNanos) {
-        refill(nowNanos);
-        return tokens >= capacity;
-    }
-
     private void refill(long nowNanos) {
         tokens = Math.min(capacity, tokens + (nowNanos - last) * perNano);
         last = nowNanos;
