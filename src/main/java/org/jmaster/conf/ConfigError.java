@@ -10,7 +10,8 @@ import java.util.Objects;
  * line 0 means the whole file. The printed form is {@code <file>, line <N>: <text>}, or
  * {@code <file>: <text>} for line 0. The file may be null for values that come from no file
  * (for example {@code -o} overrides); then only the text (and line, if any) is printed. A text
- * longer than {@value #MAX_TEXT} characters is cut there, with its length.
+ * longer than {@value #MAX_TEXT} characters loses its middle, replaced by the length that was cut:
+ * the start names the problem, the end often says what was expected.
  */
 public record ConfigError(Path file, int line, String text) {
 
@@ -20,8 +21,17 @@ public record ConfigError(Path file, int line, String text) {
     public ConfigError {
         Objects.requireNonNull(text, "text");
         if (text.length() > MAX_TEXT) {
-            int cut = Character.isHighSurrogate(text.charAt(MAX_TEXT - 1)) ? MAX_TEXT - 1 : MAX_TEXT;
-            text = text.substring(0, cut) + "... (" + text.length() + " characters)";
+            int head = MAX_TEXT * 2 / 3;
+            int tail = MAX_TEXT - head - 40;
+            if (Character.isHighSurrogate(text.charAt(head - 1))) {
+                head--;
+            }
+            int from = text.length() - tail;
+            if (Character.isLowSurrogate(text.charAt(from))) {
+                from++;
+            }
+            text = text.substring(0, head) + "... (" + (from - head) + " of " + text.length()
+                    + " characters cut) ..." + text.substring(from);
         }
         if (line < 0) {
             throw new IllegalArgumentException("negative line number: " + line);
