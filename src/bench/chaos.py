@@ -343,8 +343,10 @@ def broken_reload(inst, which, cfg, rep):
         stop(m)
         with open(cf, "w") as f:
             f.write(inst.good_master_cf)
-    fatal = re.findall(r"(?:fatal|reload failed).*", win.text())
-    r["log"] = fatal[0] if fatal else ""
+    # the line naming the file and line (Postfix's master sends it to postlogd as it exits: it may be lost)
+    said = re.findall(r"(?:fatal|warning): \S*master\.cf[:,] line \d+: .*", win.text())
+    said += re.findall(r"(?:fatal|reload failed).*", win.text())
+    r["log"] = said[0].replace(inst.conf + "/", "") if said else ""
     return r
 
 
