@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChaosIT {
     private static final String CHILD = "cchild";
+    @TempDir
+    static Path build;
     private static Path cchild;
 
     @TempDir
@@ -40,14 +41,10 @@ class ChaosIT {
 
     @BeforeAll
     static void buildChild() throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory(Path.of("/tmp"), "chaos-it-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        cchild = dir.resolve(CHILD);
+        cchild = build.resolve(CHILD);
         Process cc = new ProcessBuilder("gcc", "-O2", "-o", cchild.toString(),
                 MasterProcess.REPO.resolve("src/bench/c/cchild.c").toString()).inheritIO().start();
         assertThat(cc.waitFor()).as("gcc src/bench/c/cchild.c").isZero();
-        cchild.toFile().deleteOnExit();
-        dir.toFile().deleteOnExit();
     }
 
     /** A master running {@code cchild} with the given master.cf tail (service_throttle_time 2s, MasterProcess's). */
