@@ -394,11 +394,6 @@ def master_cf(cfg):
 
 # ---------------------------------------------------------------- report
 
-def med(rounds, key):
-    vals = [r[key] for r in rounds if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
-    return statistics.median(vals) if vals else None
-
-
 def cell(rounds, key, fmt="{:,.0f}"):
     """The median over repetitions, with the range when there are several; text values side by side."""
     texts = [r[key] for r in rounds if isinstance(r.get(key), str)]
