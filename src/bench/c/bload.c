@@ -11,8 +11,14 @@
  *                                reads commands on stdin: "probe K" makes K more connections one
  *                                after another and prints their latencies on one line; "quit" (or
  *                                end of input) closes everything
+ *   bload loop PORT SECONDS C    C clients, each making sessions one after another for SECONDS
+ *                                (sessions under way then are finished); a session is connect,
+ *                                read a line, send "ping\n", read the line back, close, within 5 s.
+ *                                Prints "ok <n> timeout <n> refused <n> reset <n> other <n> ns <elapsed>
+ *                                maxns <slowest ok session>"
+ *   bload flood PORT N SECONDS   N sessions started at once, each allowed SECONDS; prints as loop
  * The whole run ends after BLOAD_TIMEOUT seconds (default 120) whatever happens; each connection
- * waits at most 5 s for its reply.
+ * of lat, rate and hold waits at most 5 s for its reply.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -156,9 +162,152 @@ static int hold(long n) {
     return 0;
 }
 
+/* ---- loop and flood: non-blocking sessions driven by one poll loop ---- */
+
+enum { S_FREE, S_CONNECT, S_GREETING, S_ECHO };
+enum { RES_OK, RES_TIMEOUT, RES_REFUSED, RES_RESET, RES_OTHER, RES_COUNT };
+
+struct session {
+    int fd, state;
+    long long start, deadline;
+    size_t got;
+    char buf[128];
+};
+
+static int classify(int err) {
+    if (err == ECONNREFUSED)
+        return RES_REFUSED;
+    if (err == ECONNRESET || err == EPIPE || err == 0)
+        return RES_RESET; /* 0: end of file before the exchange was complete */
+    if (err == ETIMEDOUT)
+        return RES_TIMEOUT;
+    return RES_OTHER;
+}
+
+static void finish(struct session *s, int result, long *counts, long long *maxns) {
+    if (s->fd >= 0) {
+        struct linger l = {1, 0}; /* RST on close: no TIME_WAIT pile-up over thousands of sessions */
+        setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        close(s->fd);
+    }
+    counts[result]++;
+    if (result == RES_OK && now_ns() - s->start > *maxns)
+        *maxns = now_ns() - s->start;
+    s->fd = -1;
+    s->state = S_FREE;
+}
+
+static void begin(struct session *s, long long allowed, long *counts, long long *maxns) {
+    s->start = now_ns();
+    s->deadline = s->start + allowed;
+    s->got = 0;
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s->fd < 0) {
+        counts[RES_OTHER]++;
+        return;
+    }
+    s->state = S_CONNECT;
+    if (connect(s->fd, (struct sockaddr *) &target, sizeof target) < 0 && errno != EINPROGRESS)
+        finish(s, classify(errno), counts, maxns);
+}
+
+/* reads into the session's buffer until a newline; 1 = line complete, 0 = not yet, -1 = failed */
+static int read_line(struct session *s, int *err) {
+    for (;;) {
+        ssize_t n = recv(s->fd, s->buf + s->got, sizeof s->buf - 1 - s->got, 0);
+        if (n > 0) {
+            s->got += (size_t) n;
+            if (memchr(s->buf, '\n', s->got))
+                return 1;
+            if (s->got >= sizeof s->buf - 1) {
+                *err = EPROTO;
+                return -1;
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        *err = n == 0 ? 0 : errno;
+        return -1;
+    }
+}
+
+static void step(struct session *s, long *counts, long long *maxns) {
+    int err = 0;
+    if (s->state == S_CONNECT) {
+        socklen_t len = sizeof err;
+        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+            finish(s, classify(err), counts, maxns);
+            return;
+        }
+        s->state = S_GREETING;
+        return;
+    }
+    int r = read_line(s, &err);
+    if (r < 0) {
+        finish(s, classify(err), counts, maxns);
+    } else if (r > 0 && s->state == S_GREETING) {
+        if (strncmp(s->buf, "hi ", 3) != 0) {
+            finish(s, RES_OTHER, counts, maxns);
+            return;
+        }
+        s->got = 0;
+        s->state = S_ECHO;
+        if (send(s->fd, "ping\n", 5, MSG_NOSIGNAL) != 5)
+            finish(s, classify(errno), counts, maxns);
+    } else if (r > 0) {
+        finish(s, s->got == 5 && memcmp(s->buf, "ping\n", 5) == 0 ? RES_OK : RES_OTHER, counts, maxns);
+    }
+}
+
+/* n sessions in parallel; with again, each slot starts a new one until `seconds` have passed */
+static int sessions(long n, double seconds, int again) {
+    struct session *ss = calloc((size_t) n, sizeof *ss);
+    struct pollfd *p = calloc((size_t) n, sizeof *p);
+    long *idx = calloc((size_t) n, sizeof *idx);
+    long counts[RES_COUNT] = {0};
+    long long maxns = 0, t0 = now_ns(), until = t0 + (long long) (seconds * 1e9);
+    long long allowed = again ? 5000000000LL : (long long) (seconds * 1e9);
+    for (long i = 0; i < n; i++) {
+        ss[i].fd = -1;
+        begin(&ss[i], allowed, counts, &maxns);
+    }
+    for (;;) {
+        long long now = now_ns();
+        int live = 0;
+        long long next = now + 1000000000LL;
+        for (long i = 0; i < n; i++) {
+            if (ss[i].state == S_FREE && again && now < until)
+                begin(&ss[i], allowed, counts, &maxns);
+            if (ss[i].state != S_FREE && now >= ss[i].deadline)
+                finish(&ss[i], RES_TIMEOUT, counts, &maxns);
+            if (ss[i].state == S_FREE)
+                continue;
+            p[live] = (struct pollfd){ss[i].fd, ss[i].state == S_CONNECT ? POLLOUT : POLLIN, 0};
+            idx[live++] = i;
+            if (ss[i].deadline < next)
+                next = ss[i].deadline;
+        }
+        if (live == 0 && (!again || now >= until))
+            break;
+        int wait_ms = (int) ((next - now) / 1000000) + 1;
+        int k = poll(p, (nfds_t) live, wait_ms);
+        if (k < 0 && errno != EINTR)
+            return 1;
+        for (int j = 0; k > 0 && j < live; j++)
+            if (p[j].revents)
+                step(&ss[idx[j]], counts, &maxns);
+    }
+    printf("ok %ld timeout %ld refused %ld reset %ld other %ld ns %lld maxns %lld\n", counts[RES_OK],
+           counts[RES_TIMEOUT], counts[RES_REFUSED], counts[RES_RESET], counts[RES_OTHER], now_ns() - t0, maxns);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: bload lat|rate|hold PORT N [C]\n");
+        fprintf(stderr, "usage: bload lat|rate|hold|loop|flood PORT N [C|SECONDS]\n");
         return 2;
     }
     const char *limit = getenv("BLOAD_TIMEOUT");
@@ -180,6 +329,10 @@ int main(int argc, char **argv) {
         return rate(n, atoi(argv[4]) > 0 && atoi(argv[4]) <= 256 ? atoi(argv[4]) : 1);
     if (strcmp(argv[1], "hold") == 0)
         return hold(n);
+    if (strcmp(argv[1], "loop") == 0 && argc > 4 && atoi(argv[4]) > 0 && atoi(argv[4]) <= 1024)
+        return sessions(atoi(argv[4]), (double) n, 1);
+    if (strcmp(argv[1], "flood") == 0 && argc > 4 && n > 0 && n <= 10000)
+        return sessions(n, atof(argv[4]), 0);
     fprintf(stderr, "bload: unknown mode %s\n", argv[1]);
     return 2;
 }
