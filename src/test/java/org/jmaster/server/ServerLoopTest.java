@@ -47,9 +47,9 @@ class ServerLoopTest {
     private final AtomicLong now = new AtomicLong();
     private final ExecutorService thread = Executors.newSingleThreadExecutor();
     private final List<Integer> fds = new CopyOnWriteArrayList<>();
+    private final List<String> wakeups = new CopyOnWriteArrayList<>();
     private int masterEnd;
     private int listener;
-    private ServerRuntime rt;
 
     private record Frame(int pid, int generation, int status) {}
 
@@ -60,11 +60,12 @@ class ServerLoopTest {
     }
 
     /**
-     * A runtime as a master would leave it: the status channel, one listener of {@code transport}
-     * at {@code tmp/listener}, the accept lock when {@code locked}, and the lifetime on the test's clock.
+     * Starts {@code skeleton} on a runtime as a master would leave it: the status channel, one
+     * listener of {@code transport} at {@code tmp/listener}, the accept lock when {@code locked},
+     * and the lifetime on the test's clock. The future completes when the process would leave.
      */
-    private ServerRuntime runtime(String optstring, String transport, boolean locked, long maxIdle, int maxUse)
-            throws Exception {
+    private CompletableFuture<Void> start(String optstring, String transport, boolean locked, long maxIdle,
+                                          int maxUse, Consumer<ServerRuntime> skeleton) throws Exception {
         int[] pair = Posix.socketpair();
         fds.add(pair[0]);
         fds.add(pair[1]);
@@ -76,10 +77,27 @@ class ServerLoopTest {
         ServerOptions options = ServerOptions.parse(new String[] {"-t", transport, "-n", "test"}, optstring);
         ServerContext ctx = new ServerContext("test", options, config, GENERATION);
         AcceptLock lock = locked ? AcceptLock.open(tmp.resolve("lock").toString()) : AcceptLock.none();
-        rt = new ServerRuntime(ctx, MasterStatus.over(pair[0], PID, GENERATION),
+        ServerRuntime rt = new ServerRuntime(ctx, MasterStatus.over(pair[0], PID, GENERATION),
                 new InheritedListeners(transport, new int[] {listener}), lock, new StopSignal(),
                 new Lifetime(maxIdle, maxUse, 0, now::get));
-        return rt;
+        return CompletableFuture.runAsync(() -> skeleton.accept(rt), thread);
+    }
+
+    private CompletableFuture<Void> single(boolean locked, long maxIdle, int maxUse, SingleService service)
+            throws Exception {
+        return start(ServerOptions.SINGLE, "unix", locked, maxIdle, maxUse, r -> SingleServer.serve(r, service));
+    }
+
+    /** A trigger server whose service records each request in {@link #wakeups}. */
+    private CompletableFuture<Void> trigger(String transport, boolean locked, long maxIdle, int maxUse)
+            throws Exception {
+        TriggerService record = (request, ctx) -> wakeups.add(new String(request, StandardCharsets.US_ASCII));
+        return start(ServerOptions.TRIGGER, transport, locked, maxIdle, maxUse, r -> TriggerServer.serve(r, record));
+    }
+
+    private CompletableFuture<Void> multi(boolean locked, long maxIdle, int maxUse, MultiService service)
+            throws Exception {
+        return start(ServerOptions.MULTI, "unix", locked, maxIdle, maxUse, r -> MultiServer.serve(r, service));
     }
 
     /**
@@ -94,9 +112,6 @@ class ServerLoopTest {
         process.join();
     }
 
-    private CompletableFuture<Void> start(Consumer<ServerRuntime> skeleton) {
-        return CompletableFuture.runAsync(() -> skeleton.accept(rt), thread);
-    }
 
     /** The next status frame the process sent. */
     private Frame frame() throws Exception {
@@ -115,6 +130,13 @@ class ServerLoopTest {
     private void requestServed() throws Exception {
         assertThat(frame()).isEqualTo(new Frame(PID, GENERATION, MasterStatus.TAKEN));
         assertThat(frame()).isEqualTo(new Frame(PID, GENERATION, MasterStatus.AVAIL));
+    }
+
+    /** Sends {@code text} to the echoing multi-server and sees it come back: one request. */
+    private void echoes(SocketChannel c, String text) throws Exception {
+        send(c, text);
+        assertThat(receive(c, text.length())).isEqualTo(text);
+        requestServed();
     }
 
     private SocketChannel connect() throws IOException {
@@ -160,8 +182,7 @@ class ServerLoopTest {
 
     @Test
     void aSingleServerTakesTheLockReportsTakenAndAvailPerClientAndLeavesAfterMaxUse() throws Exception {
-        runtime(ServerOptions.SINGLE, "unix", true, 100, 2);
-        CompletableFuture<Void> process = start(r -> SingleServer.serve(r, SHOUT));
+        CompletableFuture<Void> process = single(true, 100, 2, SHOUT);
         for (String name : new String[] {"ada", "bob"}) {
             try (SocketChannel c = connect()) {
                 send(c, name + "\n");
@@ -177,8 +198,7 @@ class ServerLoopTest {
 
     @Test
     void aSingleServerLeavesAfterMaxIdleWithoutWork() throws Exception {
-        runtime(ServerOptions.SINGLE, "unix", true, 1, 100);
-        CompletableFuture<Void> process = start(r -> SingleServer.serve(r, SHOUT));
+        CompletableFuture<Void> process = single(true, 1, 100, SHOUT);
         try (SocketChannel c = connect()) {
             now.addAndGet(900 * MS);
             send(c, "x\n");
@@ -197,8 +217,7 @@ class ServerLoopTest {
 
     @Test
     void aSingleServerLeavesWhenTheMasterClosesTheStatusChannel() throws Exception {
-        runtime(ServerOptions.SINGLE, "unix", false, 100, 100);
-        CompletableFuture<Void> process = start(r -> SingleServer.serve(r, SHOUT));
+        CompletableFuture<Void> process = single(false, 100, 100, SHOUT);
         Posix.close(masterEnd);
         fds.remove((Integer) masterEnd);
         process.get();
@@ -206,12 +225,11 @@ class ServerLoopTest {
 
     @Test
     void aSingleServerLeavesWhenItsAvailFindsTheMasterGone() throws Exception {
-        runtime(ServerOptions.SINGLE, "unix", false, 100, 100);
         SingleService closesTheMaster = (client, ctx) -> {
             Posix.close(masterEnd);
             client.write("bye\n");
         };
-        CompletableFuture<Void> process = start(r -> SingleServer.serve(r, closesTheMaster));
+        CompletableFuture<Void> process = single(false, 100, 100, closesTheMaster);
         try (SocketChannel c = connect()) {
             assertThat(receive(c, 4)).as("the client is served before the process leaves").isEqualTo("bye\n");
         }
@@ -221,10 +239,7 @@ class ServerLoopTest {
 
     @Test
     void aTriggerServerReadsTheFifoAndLeavesAfterMaxUse() throws Exception {
-        runtime(ServerOptions.TRIGGER, "fifo", true, 100, 2);
-        List<String> got = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> process = start(r -> TriggerServer.serve(r,
-                (request, ctx) -> got.add(new String(request, StandardCharsets.US_ASCII))));
+        CompletableFuture<Void> process = trigger("fifo", true, 100, 2);
         int w = Posix.open(tmp.resolve("listener").toString(), Posix.O_WRONLY | Posix.O_NONBLOCK, 0);
         fds.add(w);
         for (String request : new String[] {"W", "WW"}) {
@@ -232,39 +247,30 @@ class ServerLoopTest {
             requestServed();
         }
         process.get();
-        assertThat(got).containsExactly("W", "WW");
+        assertThat(wakeups).containsExactly("W", "WW");
     }
 
     @Test
     void aTriggerServerReadsOneRequestPerConnectionAndLeavesAfterMaxIdle() throws Exception {
-        runtime(ServerOptions.TRIGGER, "unix", true, 1, 100);
-        List<String> got = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> process = start(r -> TriggerServer.serve(r,
-                (request, ctx) -> got.add(new String(request, StandardCharsets.US_ASCII))));
+        CompletableFuture<Void> process = trigger("unix", true, 1, 100);
         try (SocketChannel c = connect()) {
             send(c, "W\0");
             assertThat(atEnd(c)).as("closed once read").isTrue();
         }
         requestServed();
-        assertThat(got).containsExactly("W\0");
+        assertThat(wakeups).containsExactly("W\0");
         leavesOnceIdle(process);
     }
 
     @Test
     void aMultiServerReportsEachRequestAndItsIdleTimerRunsOnlyWithoutClients() throws Exception {
-        runtime(ServerOptions.MULTI, "unix", true, 1, 100);
-        CompletableFuture<Void> process = start(r -> MultiServer.serve(r, ECHO));
+        CompletableFuture<Void> process = multi(true, 1, 100, ECHO);
         try (SocketChannel a = connect(); SocketChannel b = connect()) {
-            send(a, "one");
-            assertThat(receive(a, 3)).isEqualTo("one");
-            requestServed();
+            echoes(a, "one");
             now.addAndGet(60_000 * MS);
             // the loop has been round at least once since the clock passed max_idle: still here
-            for (String text : new String[] {"two", "three"}) {
-                send(b, text);
-                assertThat(receive(b, text.length())).isEqualTo(text);
-                requestServed();
-            }
+            echoes(b, "two");
+            echoes(b, "three");
             assertThat(process).isNotDone();
         }
         // the two ends of file are requests too; the last one starts the idle timer
@@ -275,22 +281,15 @@ class ServerLoopTest {
 
     @Test
     void aMultiServerCountsConnectionsAndLeavesWhenItsLastClientCloses() throws Exception {
-        runtime(ServerOptions.MULTI, "unix", false, 100, 2);
-        CompletableFuture<Void> process = start(r -> MultiServer.serve(r, ECHO));
+        CompletableFuture<Void> process = multi(false, 100, 2, ECHO);
         try (SocketChannel a = connect(); SocketChannel b = connect()) {
-            send(a, "a");
-            assertThat(receive(a, 1)).isEqualTo("a");
-            requestServed();
-            send(b, "b");
-            assertThat(receive(b, 1)).isEqualTo("b");
-            requestServed();
+            echoes(a, "a");
+            echoes(b, "b");
             try (SocketChannel c = connect()) {
                 send(c, "c");
                 a.close();
                 requestServed();
-                send(b, "b");
-                assertThat(receive(b, 1)).as("the second connection is still served").isEqualTo("b");
-                requestServed();
+                echoes(b, "b"); // the second connection is still served
                 assertThat(process).isNotDone();
                 b.close();
                 requestServed();
@@ -305,12 +304,9 @@ class ServerLoopTest {
 
     @Test
     void aMultiServerClosesItsClientsWhenTheMasterGoes() throws Exception {
-        runtime(ServerOptions.MULTI, "unix", false, 100, 100);
-        CompletableFuture<Void> process = start(r -> MultiServer.serve(r, ECHO));
+        CompletableFuture<Void> process = multi(false, 100, 100, ECHO);
         try (SocketChannel a = connect()) {
-            send(a, "a");
-            assertThat(receive(a, 1)).isEqualTo("a");
-            requestServed();
+            echoes(a, "a");
             Posix.close(masterEnd);
             fds.remove((Integer) masterEnd);
             process.get();
