@@ -100,7 +100,7 @@ final class ServerLoop {
                 continue; // wait again, now on the listeners
             }
             boolean worked = false;
-            // the first take lets the lock go: the other listeners are a sibling's now
+            // one take a round: it let the lock go, so the other listeners are a sibling's now
             for (int slot = firstListener; slot < firstClient && !worked; slot++) {
                 worked = set.ready(slot) && skeleton.take(set.fd(slot));
             }
