@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jmaster.conf.ConfigDirectory;
 import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
@@ -33,8 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger("master");
-    /** Where the configuration lives when neither {@code -c} nor {@code MAIL_CONFIG} says. */
-    static final String DEFAULT_CONFIG_DIRECTORY = "/etc/jmaster";
 
     private final Options opts;
     private final Path configDir;
@@ -67,10 +66,7 @@ public final class Main {
             System.out.println("jmaster " + Version.VERSION);
             System.exit(0);
         }
-        String dir = opts.configDir().orElseGet(() -> {
-            String env = System.getenv("MAIL_CONFIG");
-            return env != null && !env.isEmpty() ? env : DEFAULT_CONFIG_DIRECTORY;
-        });
+        String dir = opts.configDir().orElseGet(() -> ConfigDirectory.fromMailConfig(System.getenv("MAIL_CONFIG")));
         Path configDir = Path.of(dir).toAbsolutePath().normalize();
         System.exit(new Main(opts, configDir).run());
     }

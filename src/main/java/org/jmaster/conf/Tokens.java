@@ -60,12 +60,6 @@ final class Tokens {
         return text.substring(start, pos);
     }
 
-    /** Whether only separators remain. */
-    boolean atEnd() {
-        skipSeparators();
-        return pos >= text.length();
-    }
-
     private void skipSeparators() {
         while (pos < text.length() && isSeparator(text.charAt(pos))) {
             pos++;

@@ -51,10 +51,6 @@ public final class AddressResolver {
         return new AddressResolver(v4, v6);
     }
 
-    public boolean anyProtocol() {
-        return ipv4 || ipv6;
-    }
-
     /** Addresses for an explicit host, as {@code inet_addr_host} with the enabled families. */
     public List<InetAddress> host(String host) throws ResolveException {
         List<InetAddress> all;

@@ -19,7 +19,7 @@ final class InheritedListeners {
     private final String transport;
     private final int[] fds;
 
-    private InheritedListeners(String transport, int[] fds) {
+    InheritedListeners(String transport, int[] fds) {
         this.transport = transport;
         this.fds = fds;
     }

@@ -16,14 +16,15 @@ final class MasterStatus {
     static final int TAKEN = 0;
     static final int AVAIL = 1;
 
-    private final boolean enabled;
+    /** -1: disabled. */
+    private final int fd;
     private final byte[] frame = new byte[12];
     private final ByteBuffer view = ByteBuffer.wrap(frame).order(ByteOrder.nativeOrder());
     private final byte[] drain = new byte[64];
     private boolean gone;
 
-    private MasterStatus(boolean enabled, int pid, long generation) {
-        this.enabled = enabled;
+    private MasterStatus(int fd, int pid, long generation) {
+        this.fd = fd;
         view.putInt(0, pid);
         view.putInt(4, (int) generation);
     }
@@ -39,15 +40,21 @@ final class MasterStatus {
             throw new ServerFatal("descriptor " + FD + " (the status channel) is not open: start this program from"
                     + " master.cf, or run it with -S to serve standard input");
         }
-        return new MasterStatus(true, pid, generation);
+        return over(FD, pid, generation);
+    }
+
+    /** The channel on descriptor {@code fd}, unchecked (a test's socketpair). */
+    static MasterStatus over(int fd, int pid, long generation) {
+        return new MasterStatus(fd, pid, generation);
     }
 
     static MasterStatus disabled() {
-        return new MasterStatus(false, 0, 0);
+        return new MasterStatus(-1, 0, 0);
     }
 
-    boolean enabled() {
-        return enabled;
+    /** The descriptor to watch for the master's end-of-file; -1 when disabled. */
+    int fd() {
+        return fd;
     }
 
     /** Busy: sent right after taking a request. Failures are ignored, as Postfix does. */
@@ -61,7 +68,7 @@ final class MasterStatus {
     }
 
     private boolean send(int status) {
-        if (!enabled) {
+        if (fd < 0) {
             return true;
         }
         if (gone) {
@@ -69,7 +76,7 @@ final class MasterStatus {
         }
         view.putInt(8, status);
         try {
-            if (Posix.write(FD, frame, 0, frame.length) == frame.length) {
+            if (Posix.write(fd, frame, 0, frame.length) == frame.length) {
                 return true;
             }
         } catch (NativeException e) {
@@ -84,11 +91,11 @@ final class MasterStatus {
      * error), false for stray bytes, which mean nothing and are dropped.
      */
     boolean closedByMaster() {
-        if (!enabled) {
+        if (fd < 0) {
             return false;
         }
         try {
-            int n = Posix.read(FD, drain, 0, drain.length);
+            int n = Posix.read(fd, drain, 0, drain.length);
             if (n == 0) {
                 gone = true;
             }

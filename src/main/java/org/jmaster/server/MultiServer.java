@@ -6,18 +6,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.jmaster.nativ.NativeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The multi-server skeleton (Postfix's {@code multi_server}): one thread, many connections. Each
- * round waits on the status channel, the stop pipe, the accept lock or the listeners (while the
- * process may take more connections), and every client. A readable client is one request: TAKEN,
- * the service's handler, AVAIL. {@code max_use} counts connections; the idle timer runs only while
- * no client is connected. When the master closes the status channel the process finishes the
- * request at hand, closes its clients and leaves, as Postfix's do. Transports: {@code inet},
- * {@code unix}, {@code pass}.
+ * round of the {@link ServerLoop} also waits on every client. A readable client is one request:
+ * TAKEN, the service's handler, AVAIL. {@code max_use} counts connections; the idle timer runs
+ * only while no client is connected. When the master closes the status channel the process
+ * finishes the request at hand, closes its clients and leaves, as Postfix's do. Transports:
+ * {@code inet}, {@code unix}, {@code pass}.
  */
 public final class MultiServer {
     private static final Logger log = LoggerFactory.getLogger(MultiServer.class);
@@ -27,124 +25,99 @@ public final class MultiServer {
 
     private final ServerRuntime rt;
     private final MultiService service;
-    private final ReadySet set = new ReadySet();
+    private final ServerLoop loop;
     private final Map<Integer, Open> clients = new LinkedHashMap<>();
+    private final List<Open> ready = new ArrayList<>();
 
     private MultiServer(ServerRuntime rt, MultiService service) {
         this.rt = rt;
         this.service = service;
+        this.loop = new ServerLoop(rt, new Clients());
     }
 
     /** Runs {@code service} as program {@code program} with the master's arguments; never returns. */
     public static void main(String program, String[] args, MultiService service) {
         ServerRuntime.run(program, ServerOptions.MULTI, args, service, TRANSPORTS,
-                rt -> new MultiServer(rt, service).loop());
+                rt -> serve(rt, service));
+    }
+
+    /** Serves as the runtime {@code rt} says until the process must leave. */
+    static void serve(ServerRuntime rt, MultiService service) {
+        new MultiServer(rt, service).loop();
     }
 
     private void loop() {
         if (rt.context.options().standalone()) {
             standalone();
-            return;
+        } else {
+            loop.run();
         }
-        List<Open> ready = new ArrayList<>();
-        for (;;) {
-            boolean accepting = rt.lifetime.mayTakeMore();
-            if (!accepting && clients.isEmpty()) {
-                log.debug("use limit reached -- exiting");
-                return;
+    }
+
+    /** The connected clients, as the loop sees them. */
+    private final class Clients implements ServerLoop.Skeleton {
+        /** Accepts a connection and opens it for the service; no request yet, so no TAKEN. */
+        @Override
+        public boolean take(int listenFd) {
+            int fd = loop.accept(listenFd);
+            if (fd < 0) {
+                return false;
             }
-            if (accepting) {
-                rt.lock.request();
+            Client client = Client.onSocket(fd, rt.stop.fd());
+            try {
+                clients.put(fd, new Open(client, service.open(client, rt.context)));
+                client.flush();
+            } catch (IOException e) {
+                log.info("{}: {}", client.name(), e.getMessage());
+                clients.remove(fd);
+                client.close();
             }
-            set.clear();
-            int status = set.add(MasterStatus.FD);
-            int stop = set.add(rt.stop.fd());
-            int lock = set.add(rt.lock.readyFd());
-            int firstListener = set.size();
-            if (accepting && rt.lock.held()) {
-                for (int i = 0; i < rt.listeners.count(); i++) {
-                    set.add(rt.listeners.fd(i));
-                }
-            }
-            int firstClient = set.size();
+            return true;
+        }
+
+        @Override
+        public boolean watchClients(ReadySet set) {
             boolean buffered = false;
             for (Open o : clients.values()) {
                 set.add(o.client().inputFd());
                 buffered |= o.client().hasBufferedInput();
             }
-            // input a handler left in a client's buffer is ready now, whatever poll says about the socket
-            set.poll(buffered ? 0 : clients.isEmpty() ? rt.lifetime.waitMillis() : -1);
-            if (set.ready(stop)) {
-                closeAll();
-                rt.stopNow();
-            }
-            if (set.ready(status) && rt.status.closedByMaster()) {
-                log.debug("master disconnect -- exiting");
-                closeAll();
-                return;
-            }
-            if (set.ready(lock)) {
-                rt.lock.onReady();
-            }
-            for (int slot = firstListener; slot < firstClient; slot++) {
-                if (set.ready(slot)) {
-                    accept(set.fd(slot));
-                }
-            }
+            return buffered;
+        }
+
+        @Override
+        public boolean hasClients() {
+            return !clients.isEmpty();
+        }
+
+        /** A readable client (or one with input buffered) is one request. */
+        @Override
+        public boolean serveClients(ReadySet set, int first) {
             ready.clear();
-            for (int slot = firstClient; slot < set.size(); slot++) {
+            for (int slot = first; slot < set.size(); slot++) {
                 Open o = clients.get(set.fd(slot));
                 if (set.ready(slot) || o.client().hasBufferedInput()) {
                     ready.add(o);
                 }
             }
             for (Open o : ready) {
-                if (!request(o)) {
-                    closeAll();
-                    log.debug("master disconnect -- exiting");
-                    return;
+                if (!loop.request(() -> request(o))) {
+                    break;
                 }
             }
-            if (clients.isEmpty() && !ready.isEmpty()) {
-                rt.lifetime.idleFromNow();
-            }
-            if (clients.isEmpty() && rt.lifetime.idleExpired()) {
-                log.debug("idle timeout -- exiting");
-                return;
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public void closeAll() {
+            for (Open o : new ArrayList<>(clients.values())) {
+                close(o);
             }
         }
     }
 
-    private void accept(int listenFd) {
-        if (!rt.lifetime.mayTakeMore()) {
-            return;
-        }
-        int fd;
-        try {
-            fd = rt.listeners.acceptClient(listenFd);
-        } catch (NativeException e) {
-            log.warn("accept connection: {}", e.strerror());
-            return;
-        }
-        if (fd < 0) {
-            return;
-        }
-        rt.lock.release();
-        rt.lifetime.used();
-        Client client = Client.onSocket(fd, rt.stop.fd());
-        try {
-            clients.put(fd, new Open(client, service.open(client, rt.context)));
-            client.flush();
-        } catch (IOException e) {
-            log.info("{}: {}", client.name(), e.getMessage());
-            clients.remove(fd);
-            client.close();
-        }
-    }
-
-    /** One request of one client; false when the master is gone and the process must leave. */
-    private boolean request(Open o) {
-        rt.status.taken();
+    /** One request of one client: the service's handler; the client is closed when it is done. */
+    private void request(Open o) {
         boolean keep;
         try {
             keep = o.connection().onReadable();
@@ -156,7 +129,6 @@ public final class MultiServer {
         if (!keep) {
             close(o);
         }
-        return rt.status.avail();
     }
 
     private void close(Open o) {
@@ -165,12 +137,6 @@ public final class MultiServer {
             o.connection().onClose();
         } finally {
             o.client().close();
-        }
-    }
-
-    private void closeAll() {
-        for (Open o : new ArrayList<>(clients.values())) {
-            close(o);
         }
     }
 

@@ -20,17 +20,15 @@ public final class ServerContext {
     private final MainConfig config;
     private final long generation;
     private final Path queueDirectory;
-    private final StopSignal stop;
     private volatile boolean jailed;
     private Optional<Posix.Passwd> dropsTo;
 
-    ServerContext(String program, ServerOptions options, MainConfig config, long generation, StopSignal stop) {
+    ServerContext(String program, ServerOptions options, MainConfig config, long generation) {
         this.program = program;
         this.options = options;
         this.config = config;
         this.generation = generation;
         this.queueDirectory = Path.of(config.get("queue_directory")).toAbsolutePath().normalize();
-        this.stop = stop;
     }
 
     /** The program name, e.g. {@code smtpd}: the log tag's second half and {@code process_name}. */
@@ -74,11 +72,6 @@ public final class ServerContext {
 
     public boolean verbose() {
         return options.verbose() > 0;
-    }
-
-    /** True once the master (or a stop signal) has asked this process to stop (SIGTERM). */
-    public boolean stopRequested() {
-        return stop.requested();
     }
 
     /**
@@ -150,15 +143,6 @@ public final class ServerContext {
                 throw bad(name, "invalid " + name + " parameter value " + v + "s < " + min + "s");
             }
             return v;
-        } catch (ConfigException e) {
-            throw bad(name, e);
-        }
-    }
-
-    /** A yes/no parameter. */
-    public boolean boolParameter(String name) {
-        try {
-            return config.getBool(name);
         } catch (ConfigException e) {
             throw bad(name, e);
         }

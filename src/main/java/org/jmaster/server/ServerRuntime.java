@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.jmaster.conf.ConfigDirectory;
 import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
@@ -29,8 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ServerRuntime {
     private static final Logger log = LoggerFactory.getLogger(ServerRuntime.class);
-    /** Where main.cf is when {@code MAIL_CONFIG} is not set (the same default as the master's). */
-    static final String DEFAULT_CONFIG_DIRECTORY = "/etc/jmaster";
 
     final ServerContext context;
     final MasterStatus status;
@@ -39,7 +38,7 @@ final class ServerRuntime {
     final StopSignal stop;
     final Lifetime lifetime;
 
-    private ServerRuntime(ServerContext context, MasterStatus status, InheritedListeners listeners, AcceptLock lock,
+    ServerRuntime(ServerContext context, MasterStatus status, InheritedListeners listeners, AcceptLock lock,
                           StopSignal stop, Lifetime lifetime) {
         this.context = context;
         this.status = status;
@@ -88,7 +87,7 @@ final class ServerRuntime {
             log.debug("{}", w); // the master has logged these already
         }
         StopSignal stop = new StopSignal();
-        ServerContext ctx = new ServerContext(program, options, config, generation(), stop);
+        ServerContext ctx = new ServerContext(program, options, config, generation());
         chdir(ctx.queueDirectory());
         Lifetime lifetime = new Lifetime(ctx.timeParameter("max_idle", 1), ctx.intParameter("max_use", 1),
                 options.retireSeconds());
@@ -124,8 +123,7 @@ final class ServerRuntime {
     }
 
     private static MainConfig loadConfig(String program, ServiceHooks hooks, ServerOptions options) {
-        String dir = System.getenv("MAIL_CONFIG");
-        Path configDir = Path.of(dir == null || dir.isEmpty() ? DEFAULT_CONFIG_DIRECTORY : dir);
+        Path configDir = Path.of(ConfigDirectory.fromMailConfig(System.getenv("MAIL_CONFIG")));
         Map<String, String> defaults = new LinkedHashMap<>(hooks.parameterDefaults());
         defaults.put("process_name", program);
         String home = System.getProperty("jmaster.home");

@@ -9,11 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trigger skeleton (Postfix's {@code trigger_server}): waits like {@link SingleServer}, and
- * takes one request at a time: up to 1024 bytes read from the fifo, or from a connection on a
- * {@code unix} or {@code inet} listener (closed right after; the master's wakeup waits for that),
- * or from a descriptor passed over a {@code pass} listener. TAKEN, the service's
- * {@link TriggerService#wakeup}, AVAIL. Leaves as a single server does.
+ * The trigger skeleton (Postfix's {@code trigger_server}): waits in the {@link ServerLoop} as a
+ * single server does, and takes one request at a time: up to 1024 bytes read from the fifo, or
+ * from a connection on a {@code unix} or {@code inet} listener (accepted, the lock let go, read,
+ * closed; the master's wakeup waits for that close), or from a descriptor passed over a {@code pass}
+ * listener. TAKEN, the service's {@link TriggerService#wakeup}, AVAIL. Leaves as a single server does.
  */
 public final class TriggerServer {
     private static final Logger log = LoggerFactory.getLogger(TriggerServer.class);
@@ -24,90 +24,56 @@ public final class TriggerServer {
 
     private final ServerRuntime rt;
     private final TriggerService service;
-    private final ReadySet set = new ReadySet();
+    private final ServerLoop loop;
     private final byte[] buf = new byte[REQUEST_MAX];
 
     private TriggerServer(ServerRuntime rt, TriggerService service) {
         this.rt = rt;
         this.service = service;
+        this.loop = new ServerLoop(rt, this::take);
     }
 
     /** Runs {@code service} as program {@code program} with the master's arguments; never returns. */
     public static void main(String program, String[] args, TriggerService service) {
         ServerRuntime.run(program, ServerOptions.TRIGGER, args, service, TRANSPORTS,
-                rt -> new TriggerServer(rt, service).loop());
+                rt -> serve(rt, service));
+    }
+
+    /** Serves as the runtime {@code rt} says until the process must leave. */
+    static void serve(ServerRuntime rt, TriggerService service) {
+        new TriggerServer(rt, service).loop();
     }
 
     private void loop() {
         if (rt.context.options().standalone()) {
             int n = readFrom(0);
             wakeup(n < 0 ? new byte[0] : Arrays.copyOf(buf, n));
-            return;
+        } else {
+            loop.run();
         }
-        while (rt.lifetime.mayTakeMore()) {
-            rt.lock.request();
-            set.clear();
-            int status = set.add(MasterStatus.FD);
-            int stop = set.add(rt.stop.fd());
-            int lock = set.add(rt.lock.readyFd());
-            int first = set.size();
-            if (rt.lock.held()) {
-                for (int i = 0; i < rt.listeners.count(); i++) {
-                    set.add(rt.listeners.fd(i));
-                }
-            }
-            set.poll(rt.lifetime.waitMillis());
-            if (set.ready(stop)) {
-                rt.stopNow();
-            }
-            if (set.ready(status) && rt.status.closedByMaster()) {
-                log.debug("master disconnect -- exiting");
-                return;
-            }
-            if (set.ready(lock)) {
-                rt.lock.onReady();
-                continue;
-            }
-            byte[] request = null;
-            for (int slot = first; slot < set.size() && request == null; slot++) {
-                if (set.ready(slot)) {
-                    request = take(set.fd(slot));
-                }
-            }
-            if (request != null) {
-                rt.lock.release();
-                rt.status.taken();
-                rt.lifetime.used();
-                wakeup(request);
-                if (rt.stop.requested()) {
-                    rt.stopNow();
-                }
-                if (!rt.status.avail()) {
-                    log.debug("master disconnect -- exiting");
-                    return;
-                }
-                rt.lifetime.idleFromNow();
-            } else if (rt.lifetime.idleExpired()) {
-                log.debug("idle timeout -- exiting");
-                return;
-            }
-        }
-        log.debug("use limit reached -- exiting");
     }
 
-    /** The request waiting at {@code listenFd}, or null when there is none (a sibling took it). */
-    private byte[] take(int listenFd) {
+    /** Takes the request waiting at {@code listenFd} and serves it; false when there was none (a sibling took it). */
+    private boolean take(int listenFd) {
+        byte[] request = read(listenFd);
+        if (request == null) {
+            return false;
+        }
+        loop.request(() -> wakeup(request));
+        return true;
+    }
+
+    /** The request waiting at {@code listenFd}, or null when there is none. */
+    private byte[] read(int listenFd) {
         if (rt.listeners.transport().equals("fifo")) {
             int n = readFrom(listenFd);
-            return n > 0 ? Arrays.copyOf(buf, n) : null;
+            if (n <= 0) {
+                return null;
+            }
+            loop.took();
+            return Arrays.copyOf(buf, n);
         }
-        int fd;
-        try {
-            fd = rt.listeners.acceptClient(listenFd);
-        } catch (NativeException e) {
-            log.warn("accept connection: {}", e.strerror());
-            return null;
-        }
+        int fd = loop.accept(listenFd);
         if (fd < 0) {
             return null;
         }

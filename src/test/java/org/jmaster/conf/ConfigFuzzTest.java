@@ -41,27 +41,6 @@ class ConfigFuzzTest {
     /** No error text may be longer than this (an error goes to the log as one line). */
     static final int MAX_ERROR_TEXT = Integer.getInteger("fuzz.maxErrorText", 1200);
 
-    static final String[] MAIN_LINES = {
-        "compatibility_level = 3.6", "default_process_limit = 50", "service_throttle_time = 10s", "max_idle = 2m",
-        "inet_protocols = ipv4, ipv6", "inet_interfaces = loopback-only", "master_service_disable = !smtp/inet, inet",
-        "known_tcp_ports = lmtp=24, smtp=25, smtps=submissions=465", "import_environment = MAIL_CONFIG { TZ = UTC } LANG=C",
-        "syslog_name = ${multi_instance_name?{$multi_instance_name}:{postfix}}",
-        "x = ${{$compatibility_level} <level {1} ? {a} : {b}}", "y = $x$(x)${x:z}$$", "z = ${y?{1}:{2}}",
-        "debugger_command =\n\t PATH=/bin\n\t ddd $daemon_directory/$process_name $process_id & sleep 5",
-        "master_nice = -5", "tcp_windowsize = 0", "master_cf_size_limit = 2000000", "# comment", ""};
-    static final String[] MASTER_LINES = {
-        "smtp      inet  n       -       y       -       -       smtpd",
-        "pickup    unix  n       -       y       60      1       pickup",
-        "tlsmgr    unix  -       -       y       1000?   1       tlsmgr",
-        "postlog   unix-dgram n  -       n       -       1       postlogd",
-        "127.0.0.1:20025 inet n  -       n       -       -       fake -o { foo = bar baz } { spaced arg }",
-        "[::1]:submission inet n - n - 4 smtpd -M protocol=inetd -M { refuse_reply = 421 busy }",
-        "[ipv6:::1]:25 inet n - n - 2 smtpd -M source_prefix=24/56 -M rate=10/1m -M env={A=1 B=2}",
-        "pst pass n - n - 2 fake mode=slow -M prefork=2 -M max_spare=4 -M umask=022 -M nice=-3",
-        "fifo1 fifo n - n 10 1 fake -M rlimit_as=2g -M stderr=log -M groups={a, 4} -M fdname=a:b",
-        "relay     unix  -       -       y       -       -       smtp\n  -o syslog_name=postfix/$service_name",
-        "maildrop  unix  -       n       n       -       -       pipe\n  flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}",
-        "# comment", "   ", ""};
     static final String[] INSERTS = {
         "{", "}", "?", "$", "${", "$(", "}}}}", "{{{{", "5x", "-", "99999999999999999999999999", "-1", "+0", "[", "]:", "::",
         "-M", "-o", "=", "\n ", "\n#", "\n", "\r", "\0", "{ }", "<level", "==", " inet ", " unix ", "\t", "\u00e9",
@@ -160,17 +139,7 @@ class ConfigFuzzTest {
             checkAll(table.warnings(), masterFile, masterLines);
             for (ServiceEntry e : table.services()) {
                 assertThat(e.line()).isBetween(1, masterLines);
-                assertThat(e.childArgv(true, true, 2, true, true)).isNotEmpty();
-                e.execPath(Path.of("/d"));
-                e.parameterOverrides();
-                e.attributes().asMap().keySet().forEach(name -> {
-                    e.attributes().getInt(name);
-                    e.attributes().getList(name);
-                    e.attributes().getLimit(name);
-                    e.attributes().getRate(name);
-                });
-                e.attributes().env();
-                e.attributes().umask();
+                TestConf.useEveryAccessor(e);
             }
         } catch (ConfigException e) {
             // master.cf's errors name master.cf, or main.cf for a main.cf value it needs
@@ -260,7 +229,7 @@ class ConfigFuzzTest {
         lastKind = mainCf ? k : Math.max(lastKind, k);
         switch (k) {
             case 0: return randomBytes(rnd, rnd.nextInt(2000));
-            case 1: return bytes(mutate(rnd, corpus(rnd, mainCf ? MAIN_LINES : MASTER_LINES)));
+            case 1: return bytes(mutate(rnd, corpus(rnd, mainCf ? TestConf.MAIN_SAMPLES : TestConf.MASTER_SAMPLES)));
             case 2: return bytes(mainCf ? chain(rnd) : braces(rnd, false));
             case 3: return bytes(braces(rnd, mainCf));
             case 4: return bytes(numbers(rnd, mainCf));
@@ -284,10 +253,10 @@ class ConfigFuzzTest {
         return b;
     }
 
-    private static String corpus(Random rnd, String[] lines) {
+    private static String corpus(Random rnd, List<String> lines) {
         StringBuilder sb = new StringBuilder();
         for (int i = 1 + rnd.nextInt(8); i > 0; i--) {
-            sb.append(lines[rnd.nextInt(lines.length)]).append('\n');
+            sb.append(lines.get(rnd.nextInt(lines.size()))).append('\n');
         }
         return sb.toString();
     }

@@ -21,48 +21,14 @@ class ParserPropertiesTest {
     private static final String SPECIAL = " \t\r\n{}[]:?$!#=-/.,()\0\\\"'*<>%&|~+";
     private static final String ALPHABET = "abcdenoyinetuxfp0123456789" + SPECIAL;
 
-    private static final List<String> MASTER_LINES = List.of(
-            "smtp      inet  n       -       y       -       -       smtpd",
-            "pickup    unix  n       -       y       60      1       pickup",
-            "tlsmgr    unix  -       -       y       1000?   1       tlsmgr",
-            "postlog   unix-dgram n  -       n       -       1       postlogd",
-            "127.0.0.1:20025 inet n  -       n       -       -       fake -o { foo = bar baz } { spaced arg }",
-            "[::1]:submission inet n - n - 4 smtpd -M protocol=inetd -M { refuse_reply = 421 busy }",
-            "[ipv6:::1]:25 inet n - n - 2 smtpd -M source_prefix=24/56 -M rate=10/1m -M env={A=1 B=2}",
-            "pst pass n - n - 2 fake mode=slow -M prefork=2 -M max_spare=4 -M umask=022 -M nice=-3",
-            "fifo1 fifo n - n 10 1 fake -M rlimit_as=2g -M stderr=log -M groups={a, 4} -M fdname=a:b",
-            "relay     unix  -       -       y       -       -       smtp\n  -o syslog_name=postfix/$service_name",
-            "maildrop  unix  -       n       n       -       -       pipe\n  flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}",
-            "# comment",
-            "   ",
-            "");
-
-    private static final List<String> MAIN_LINES = List.of(
-            "compatibility_level = 3.6",
-            "default_process_limit = 50",
-            "service_throttle_time = 10s",
-            "max_idle = 2m",
-            "inet_protocols = ipv4, ipv6",
-            "inet_interfaces = loopback-only",
-            "master_service_disable = !smtp/inet, inet",
-            "known_tcp_ports = lmtp=24, smtp=25, smtps=submissions=465",
-            "import_environment = MAIL_CONFIG { TZ = UTC } LANG=C",
-            "syslog_name = ${multi_instance_name?{$multi_instance_name}:{postfix}}",
-            "x = ${{$compatibility_level} <level {1} ? {a} : {b}}",
-            "y = $x$(x)${x:z}$$",
-            "z = ${y?{1}:{2}}",
-            "debugger_command =\n\t PATH=/bin\n\t ddd $daemon_directory/$process_name $process_id & sleep 5",
-            "# comment",
-            "");
-
     @Provide
     Arbitrary<String> masterTexts() {
-        return Arbitraries.oneOf(randomText(), mutated(MASTER_LINES));
+        return Arbitraries.oneOf(randomText(), mutated(TestConf.MASTER_SAMPLES));
     }
 
     @Provide
     Arbitrary<String> mainTexts() {
-        return Arbitraries.oneOf(randomText(), mutated(MAIN_LINES));
+        return Arbitraries.oneOf(randomText(), mutated(TestConf.MAIN_SAMPLES));
     }
 
     private static Arbitrary<String> randomText() {
@@ -132,19 +98,10 @@ class ParserPropertiesTest {
             assertLinesWithin(table.warnings(), TestConf.MASTER, text);
             for (ServiceEntry e : table.services()) {
                 assertThat(e.line()).isBetween(1, physicalLines(text));
-                assertThat(e.childArgv(true, true, 2, true, true)).isNotEmpty();
+                TestConf.useEveryAccessor(e);
                 // relative commands live in daemon_directory; an absolute one is used as it is
                 assertThat(e.execPath(Path.of("/d")).toString())
                         .startsWith(e.command().startsWith("/") ? "/" : "/d");
-                e.parameterOverrides();
-                e.attributes().asMap().keySet().forEach(name -> {
-                    e.attributes().getInt(name);
-                    e.attributes().getList(name);
-                    e.attributes().getLimit(name);
-                    e.attributes().getRate(name);
-                });
-                e.attributes().env();
-                e.attributes().umask();
                 assertThat(table.find(e.key())).contains(e);
             }
         } catch (ConfigException ex) {
@@ -190,7 +147,7 @@ class ParserPropertiesTest {
         main.inetProtocols();
         main.withOverrides(Map.of("x", text)).get("x");
         try {
-            ServiceTable.parse(TestConf.MASTER, String.join("\n", MASTER_LINES), main,
+            ServiceTable.parse(TestConf.MASTER, String.join("\n", TestConf.MASTER_SAMPLES), main,
                     TcpPorts.of(main.knownTcpPorts(), TestConf.SERVICES::get));
         } catch (ConfigException ex) {
             for (ConfigError e : ex.errors()) {

@@ -140,6 +140,47 @@ class RuntimeIT {
     }
 
     @Test
+    void singleAndTriggerServersLeaveAfterMaxUseAndAfterMaxIdle() throws Exception {
+        int used = MasterProcess.freePort();
+        int idle = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            Services.link(m, "smtpd", "sweep");
+            // -v: the children log why they leave
+            m.masterCf(used + " inet n - n - 1 smtpd -o max_use=2", idle + " inet n - n - 1 smtpd -i 1",
+                    "sweep unix - - n - 1 sweep -m 2", "idlesweep unix - - n - 1 sweep -o max_idle=1").start("-v");
+            assertThat(SmtpClient.send(used, "a@example.org", "b@example.org", "Subject: 1")).startsWith("250 ");
+            long first = m.liveChildren().get(0).pid();
+            assertThat(SmtpClient.send(used, "a@example.org", "b@example.org", "Subject: 2")).startsWith("250 ");
+            m.awaitLog("smtpd\\[" + first + "\\]: use limit reached -- exiting");
+            await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(first).isEmpty());
+            assertThat(SmtpClient.send(used, "a@example.org", "b@example.org", "Subject: 3")).startsWith("250 ");
+            assertThat(m.liveChildren()).extracting(ProcessHandle::pid).doesNotContain(first);
+
+            assertThat(SmtpClient.send(idle, "a@example.org", "b@example.org", "Subject: 4")).startsWith("250 ");
+            m.awaitLog("smtpd\\[\\d+\\]: idle timeout -- exiting");
+
+            trigger(m.queue.resolve("private/sweep"));
+            trigger(m.queue.resolve("private/sweep"));
+            m.awaitLog("sweep\\[\\d+\\]: use limit reached -- exiting");
+            trigger(m.queue.resolve("private/idlesweep"));
+            m.awaitLog("sweep\\[\\d+\\]: idle timeout -- exiting");
+
+            assertThat(m.countLog("use limit reached")).isEqualTo(2);
+            assertThat(m.countLog("idle timeout")).isEqualTo(2);
+            assertThat(m.logText()).doesNotContain("throttling", "fatal");
+        }
+    }
+
+    /** A trigger's request, as the master's wakeup sends it; returns once the service has closed the connection. */
+    private static void trigger(Path socket) throws IOException {
+        try (SocketChannel u = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            u.connect(UnixDomainSocketAddress.of(socket));
+            u.write(ByteBuffer.wrap(new byte[] {'W', 0}));
+            assertThat(u.read(ByteBuffer.allocate(1))).as("closed by the service").isEqualTo(-1);
+        }
+    }
+
+    @Test
     void sweepRemovesOnlyStaleFilesFromTmpAtItsWakeup() throws Exception {
         try (MasterProcess m = new MasterProcess(tmp)) {
             Services.link(m, "sweep");

@@ -3,7 +3,6 @@ package org.jmaster.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
 import org.jmaster.nativ.Posix;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,36 +10,24 @@ import org.junit.jupiter.api.Test;
 
 /** The client connection over a real socketpair: line pieces, terminators, timeouts, stop, pipelining. */
 class ClientTest {
-    int[] pair;
     int[] stop;
+    TestClients pair;
     Client client;
 
     @BeforeEach
     void connect() {
-        pair = Posix.socketpair();
-        Posix.setNonBlocking(pair[0], true);
         stop = Posix.pipe2(true);
-        client = new Client(pair[0], pair[0], stop[0], null);
+        pair = TestClients.socketpair(stop[0]);
+        client = pair.client;
     }
 
     @AfterEach
     void close() {
-        client.close();
-        Posix.closeQuietly(pair[1]);
+        pair.close();
         Posix.closeQuietly(stop[0]);
         Posix.closeQuietly(stop[1]);
     }
 
-    private void peer(String text) throws Exception {
-        byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
-        assertThat(Posix.write(pair[1], b, 0, b.length)).isEqualTo(b.length);
-    }
-
-    private String fromClient() throws Exception {
-        byte[] b = new byte[4096];
-        int n = Posix.read(pair[1], b, 0, b.length);
-        return new String(b, 0, Math.max(n, 0), StandardCharsets.ISO_8859_1);
-    }
 
     private static String text(Client.Line l) {
         return l == null ? null : l.text() + (l.complete() ? "" : "…");
@@ -48,7 +35,7 @@ class ClientTest {
 
     @Test
     void linesEndInCrlfOrLfAndKeepOtherControlCharacters() throws Exception {
-        peer("one\r\ntwo\nthree\rstill three\r\n\r\n");
+        pair.send("one\r\ntwo\nthree\rstill three\r\n\r\n");
         assertThat(text(client.readLine(100, 1000))).isEqualTo("one");
         assertThat(text(client.readLine(100, 1000))).isEqualTo("two");
         assertThat(text(client.readLine(100, 1000))).isEqualTo("three\rstill three");
@@ -57,22 +44,14 @@ class ClientTest {
 
     @Test
     void longLinesComeInPiecesAndALineOfExactlyTheLimitIsWhole() throws Exception {
-        peer("abcdefghij\r\n0123456789ABC\r\nxyz");
+        pair.send("abcdefghij\r\n0123456789ABC\r\nxyz");
         assertThat(text(client.readLine(10, 1000))).isEqualTo("abcdefghij");
         assertThat(text(client.readLine(10, 1000))).isEqualTo("0123456789…");
         assertThat(text(client.readLine(10, 1000))).isEqualTo("ABC");
         // the terminator of a line at the limit may arrive later, even split between CR and LF
-        peer("\r\n0123456789\r");
+        pair.send("\r\n0123456789\r");
         assertThat(text(client.readLine(10, 1000))).isEqualTo("xyz");
-        Thread later = new Thread(() -> {
-            try {
-                Thread.sleep(50);
-                peer("\nnext\n");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        later.start();
+        Thread later = pair.sendOnceWaiting("\nnext\n");
         assertThat(text(client.readLine(10, 5000))).isEqualTo("0123456789");
         assertThat(text(client.readLine(10, 5000))).isEqualTo("next");
         later.join();
@@ -80,8 +59,8 @@ class ClientTest {
 
     @Test
     void endOfInputDropsAnUnterminatedLine() throws Exception {
-        peer("complete\npartial");
-        Posix.close(pair[1]);
+        pair.send("complete\npartial");
+        pair.closePeer();
         assertThat(text(client.readLine(100, 1000))).isEqualTo("complete");
         assertThat(client.readLine(100, 1000)).isNull();
         assertThat(client.readLine(100, 1000)).isNull();
@@ -95,7 +74,7 @@ class ClientTest {
 
     @Test
     void aStopRequestEndsTheWaitButNotBufferedWork() throws Exception {
-        peer("buffered\n");
+        pair.send("buffered\n");
         Posix.write(stop[1], new byte[] {1}, 0, 1);
         assertThat(text(client.readLine(100, 1000))).isEqualTo("buffered");
         assertThatThrownBy(() -> client.readLine(100, 10_000)).isInstanceOf(StopRequestedException.class);
@@ -103,24 +82,24 @@ class ClientTest {
 
     @Test
     void outputWaitsUntilTheClientHasNothingMoreQueued() throws Exception {
-        peer("A\nB\n");
+        pair.send("A\nB\n");
         assertThat(text(client.readLine(100, 1000))).isEqualTo("A");
         client.write("reply A\r\n");
         assertThat(text(client.readLine(100, 1000))).isEqualTo("B");
         client.write("reply B\r\n");
-        assertThat(Posix.waitReadable(pair[1], 0)).isFalse();
+        assertThat(Posix.waitReadable(pair.peerFd, 0)).isFalse();
         // the next wait for input sends both replies, in one write
         assertThatThrownBy(() -> client.readLine(100, 50)).isInstanceOf(ClientTimeoutException.class);
-        assertThat(fromClient()).isEqualTo("reply A\r\nreply B\r\n");
+        assertThat(pair.received()).isEqualTo("reply A\r\nreply B\r\n");
     }
 
     @Test
     void readAvailableDoesNotWait() throws Exception {
         byte[] b = new byte[16];
         assertThat(client.readAvailable(b, 0, b.length)).isZero();
-        peer("xy");
+        pair.send("xy");
         assertThat(client.readAvailable(b, 0, b.length)).isEqualTo(2);
-        Posix.close(pair[1]);
+        pair.closePeer();
         assertThat(client.readAvailable(b, 0, b.length)).isEqualTo(-1);
     }
 
@@ -133,8 +112,8 @@ class ClientTest {
                 byte[] b = new byte[8192];
                 long total = 0;
                 while (total < big.length) {
-                    Posix.waitReadable(pair[1], 5000);
-                    int n = Posix.read(pair[1], b, 0, b.length);
+                    Posix.waitReadable(pair.peerFd, 5000);
+                    int n = Posix.read(pair.peerFd, b, 0, b.length);
                     total += Math.max(n, 0);
                 }
             } catch (Exception e) {

@@ -3,8 +3,6 @@ package org.jmaster.services;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
-import org.jmaster.nativ.Posix;
 import org.jmaster.server.Client;
 import org.jmaster.server.TestClients;
 import org.junit.jupiter.api.AfterEach;
@@ -13,25 +11,18 @@ import org.junit.jupiter.api.Test;
 
 /** smtpd's line reader over a real socketpair: how each line ended, pieces at the limit, the deadline. */
 class SmtpInputTest {
-    int[] pair;
+    TestClients pair;
     Client client;
 
     @BeforeEach
     void connect() {
-        pair = Posix.socketpair();
-        Posix.setNonBlocking(pair[0], true);
-        client = TestClients.over(pair[0]);
+        pair = TestClients.socketpair();
+        client = pair.client;
     }
 
     @AfterEach
     void close() {
-        client.close();
-        Posix.closeQuietly(pair[1]);
-    }
-
-    private void peer(String text) throws Exception {
-        byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
-        assertThat(Posix.write(pair[1], b, 0, b.length)).isEqualTo(b.length);
+        pair.close();
     }
 
     private static String show(SmtpInput.Line l) {
@@ -41,36 +32,27 @@ class SmtpInputTest {
     @Test
     void eachLineSaysWhetherItEndedInCrlfOrABareLfAndABareCrStaysInTheLine() throws Exception {
         SmtpInput in = new SmtpInput(client, 3600);
-        peer("one\r\ntwo\n.\n\r\n\nthree\rstill three\r\r\nlast");
+        pair.send("one\r\ntwo\n.\n\r\n\nthree\rstill three\r\r\nlast");
         assertThat(show(in.readLine(100, 1000))).isEqualTo("one|CRLF");
         assertThat(show(in.readLine(100, 1000))).isEqualTo("two|LF");
         assertThat(show(in.readLine(100, 1000))).isEqualTo(".|LF");
         assertThat(show(in.readLine(100, 1000))).isEqualTo("|CRLF");
         assertThat(show(in.readLine(100, 1000))).isEqualTo("|LF");
         assertThat(show(in.readLine(100, 1000))).isEqualTo("three<CR>still three<CR>|CRLF");
-        client.close();
-        Posix.closeQuietly(pair[1]);
+        pair.close();
         // the unterminated last line is dropped (already buffered or not, the input has ended)
     }
 
     @Test
     void aLineAtTheLimitStillEndsWhenItsTerminatorFollowsEvenSplitBetweenCrAndLf() throws Exception {
         SmtpInput in = new SmtpInput(client, 3600);
-        peer("0123456789\r\n0123456789\n012345678\r\n0123456789ABC\r\n0123456789\r");
+        pair.send("0123456789\r\n0123456789\n012345678\r\n0123456789ABC\r\n0123456789\r");
         assertThat(show(in.readLine(10, 1000))).isEqualTo("0123456789|CRLF");
         assertThat(show(in.readLine(10, 1000))).isEqualTo("0123456789|LF");
         assertThat(show(in.readLine(10, 1000))).isEqualTo("012345678|CRLF");
         assertThat(show(in.readLine(10, 1000))).isEqualTo("0123456789|NONE");
         assertThat(show(in.readLine(10, 1000))).isEqualTo("ABC|CRLF");
-        Thread later = new Thread(() -> {
-            try {
-                Thread.sleep(50);
-                peer("\nnext\r\n");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        later.start();
+        Thread later = pair.sendOnceWaiting("\nnext\r\n");
         assertThat(show(in.readLine(10, 5000))).isEqualTo("0123456789|CRLF");
         assertThat(show(in.readLine(10, 5000))).isEqualTo("next|CRLF");
         later.join();
@@ -79,7 +61,7 @@ class SmtpInputTest {
     @Test
     void aClientThatKeepsSendingStillMeetsTheDeadline() throws Exception {
         SmtpInput in = new SmtpInput(client, 0);
-        peer("NOOP\r\n");
+        pair.send("NOOP\r\n");
         assertThatThrownBy(() -> in.readLine(100, 1000)).isInstanceOf(SmtpInput.DeadlineExceeded.class)
                 .hasMessage("session deadline of 0s exceeded");
     }

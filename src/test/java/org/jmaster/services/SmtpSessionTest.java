@@ -3,7 +3,6 @@ package org.jmaster.services;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
 import org.jmaster.server.Client;
 import org.jmaster.server.TestClients;
@@ -36,22 +34,20 @@ class SmtpSessionTest {
     @TempDir
     Path tmp;
     Path md;
-    int[] pair;
+    TestClients pair;
     Client client;
 
     @BeforeEach
     void connect() throws Exception {
         md = tmp.resolve("Maildir");
         Maildir.create(md, -1, -1);
-        pair = Posix.socketpair();
-        Posix.setNonBlocking(pair[0], true);
-        client = TestClients.over(pair[0]);
+        pair = TestClients.socketpair();
+        client = pair.client;
     }
 
     @AfterEach
     void close() {
-        client.close();
-        Posix.closeQuietly(pair[1]);
+        pair.close();
     }
 
     static SmtpdSettings settings(SmtpdSettings.BareNewline mode, long deadlineSeconds) {
@@ -70,9 +66,8 @@ class SmtpSessionTest {
      * reset would lose the replies not yet read.
      */
     private String converse(SmtpdSettings s, String input, Runnable afterSession) throws Exception {
-        byte[] b = input.getBytes(StandardCharsets.ISO_8859_1);
-        if (b.length > 0) {
-            assertThat(Posix.write(pair[1], b, 0, b.length)).isEqualTo(b.length);
+        if (!input.isEmpty()) {
+            pair.send(input);
         }
         CompletableFuture<Void> session = CompletableFuture.runAsync(() -> {
             try {
@@ -86,21 +81,11 @@ class SmtpSessionTest {
         session.join();
         afterSession.run();
         byte[] unread = new byte[4096];
-        while (Posix.read(pair[0], unread, 0, unread.length) > 0) {
+        while (Posix.read(pair.clientFd, unread, 0, unread.length) > 0) {
             // drop what the session did not read
         }
         client.close();
-        return output();
-    }
-
-    /** What the session wrote, up to the end of the connection. */
-    private String output() throws NativeException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] b = new byte[4096];
-        for (int n; (n = Posix.read(pair[1], b, 0, b.length)) > 0; ) {
-            out.write(b, 0, n);
-        }
-        return out.toString(StandardCharsets.ISO_8859_1);
+        return pair.receivedToEnd();
     }
 
     private List<String> stored() throws Exception {
@@ -196,7 +181,7 @@ class SmtpSessionTest {
             byte[] noop = "NOOP\r\n".getBytes(StandardCharsets.US_ASCII);
             try {
                 for (int i = 0; !stop.get(); i++) {
-                    Posix.write(pair[1], noop, i % noop.length, 1);
+                    Posix.write(pair.peerFd, noop, i % noop.length, 1);
                     Thread.sleep(100);
                 }
             } catch (Exception e) {
