@@ -161,6 +161,19 @@ public final class Main {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return 1;
         }
+        // as Postfix's master after its data lock, set_ugid(getuid(), getgid()): the supplementary
+        // groups become just the primary group, and every child starts from that
+        if (Posix.getuid() == 0 && Posix.geteuid() == 0) {
+            try {
+                int gid = Posix.getgid();
+                Posix.setgid(gid);
+                Posix.setgroups(new int[] {gid});
+                Posix.setuid(0);
+            } catch (NativeException e) {
+                log.error(Severity.FATAL, "{}", e.getMessage());
+                return 1;
+            }
+        }
         if (opts.debugger() || System.getenv("MAIL_DEBUG") != null) {
             String failure = Debugger.run(main);
             if (failure != null) {

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Connections the master accepts itself: accept mode ({@code -M protocol=inetd}, one child per
  * connection, subject to the process limit and admission control) and the answering throttle
  * ({@code -M throttle_reply}, for any service while it is throttled). A refused connection gets the
- * configured one-line reply, or none, and is closed at once; nothing here blocks. When accept fails
+ * configured one-line reply and then lingers until the client has read it ({@link Linger}), or gets
+ * none and is closed at once; nothing here blocks. When accept fails
  * (a full descriptor table: EMFILE, ENFILE), the listener is paused for {@link #PAUSE_MS} instead of
  * being polled again at once, and the warning is logged at most once per {@link #LOG_INTERVAL_MS}
  * per service. Owned by the loop.
@@ -29,9 +30,11 @@ final class Acceptor {
     static final long LOG_INTERVAL_MS = 10_000;
     private final Supervisor master;
     private final Map<Service, LogLimit> acceptWarnings = new WeakHashMap<>();
+    private final Linger linger;
 
     Acceptor(Supervisor master) {
         this.master = master;
+        this.linger = new Linger(master.loop);
     }
 
     /** The listener {@code fd} of {@code s} is readable and the policy said to act on it. */
@@ -106,7 +109,11 @@ final class Acceptor {
         if (reply != null) {
             byte[] line = (reply + "\r\n").getBytes(StandardCharsets.UTF_8);
             // a fresh connection's send buffer is empty: one line always fits, and we never wait
-            Posix.writeQuietly(conn, line);
+            if (Posix.writeQuietly(conn, line)) {
+                // not closed at once: unread input would turn the close into a reset that loses the reply
+                linger.close(conn);
+                return;
+            }
         }
         Posix.closeQuietly(conn);
     }
