@@ -24,7 +24,7 @@ final class Prefork {
 
     /** Something changed for {@code s}: check the pool soon (coalesced, never re-entrant). */
     void request(Service s) {
-        if (s.protocol.preforkTarget(s.settings) > 0 && s.preforkTimer == null && !s.removed) {
+        if (s.protocol.preforkTarget(s.settings) > 0 && s.preforkTimer == null && !s.preforkBusy && !s.removed) {
             s.preforkTimer = master.loop.schedule(0, () -> maintain(s));
         }
     }
@@ -43,15 +43,22 @@ final class Prefork {
             master.restartChannel(s);
         }
         PreforkRamp.Step step = PreforkRamp.step(want, s.availProc(), room(s), s.preforkRamp);
-        for (int i = 0; i < step.spawn(); i++) {
-            if (room(s) == 0
-                    || !master.availability.spawnContained(s, () -> master.spawner.spawnPostfix(s))) {
-                s.preforkRamp = 1;
-                return;
-            }
-        }
         s.preforkRamp = step.nextRamp();
-        if (step.again()) {
+        boolean again = step.again();
+        // while this round spawns, the spawns' own requests must not start another round
+        s.preforkBusy = true;
+        try {
+            for (int i = 0; i < step.spawn(); i++) {
+                if (room(s) == 0 || !master.availability.spawnContained(s, () -> master.spawner.spawnPostfix(s))) {
+                    s.preforkRamp = 1;
+                    again = false;
+                    break;
+                }
+            }
+        } finally {
+            s.preforkBusy = false;
+        }
+        if (again) {
             s.preforkTimer = master.loop.schedule(TICK_MS, () -> maintain(s));
         }
     }

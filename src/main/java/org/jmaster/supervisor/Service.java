@@ -78,6 +78,7 @@ final class Service {
     // written by Prefork
     int preforkRamp = 1;
     EventLoop.Timer preforkTimer;
+    boolean preforkBusy;
     long lastSpareRecycleMillis;
 
     Service(ServiceEntry entry, List<Listener> listeners, List<InetAddress> addresses, boolean localOnly) {

@@ -62,7 +62,7 @@ public final class Supervisor {
         }
     }
 
-    final EventLoop loop = new EventLoop();
+    final EventLoop loop;
     final boolean foreground;
     final boolean verbose;
     final Availability availability = new Availability(this);
@@ -90,6 +90,12 @@ public final class Supervisor {
     private final long startedAtMillis = System.currentTimeMillis();
 
     public Supervisor(Config config) {
+        this(config, EventLoop.Clock.SYSTEM);
+    }
+
+    /** A supervisor whose loop and decisions read {@code clock} (tests drive a fake one). */
+    Supervisor(Config config, EventLoop.Clock clock) {
+        this.loop = new EventLoop(clock);
         this.config = config;
         this.foreground = config.foreground();
         this.verbose = config.verbose();
@@ -100,6 +106,15 @@ public final class Supervisor {
      * with the reason when a listener cannot be opened; nothing is left open then.
      */
     public void start(MainConfig main, ServiceTable table, SocketActivation passed) throws IOException, ConfigException {
+        start(main, table, passed, true);
+    }
+
+    /**
+     * {@link #start}; without {@code signals} the process's signal handlers and its subreaper flag
+     * are left alone (an in-process test harness: the test JVM's signals are not the master's).
+     */
+    void start(MainConfig main, ServiceTable table, SocketActivation passed, boolean signals)
+            throws IOException, ConfigException {
         activation = passed;
         settings = MasterSettings.from(main);
         environment = ChildEnvironment.startup(System.getenv(), settings);
@@ -129,6 +144,9 @@ public final class Supervisor {
         }
         for (String unclaimed : activation.closeUnclaimed()) {
             log.warn("passed listener {} matches no service: closed", unclaimed);
+        }
+        if (!signals) {
+            return;
         }
         boolean reapOrphans = config.initMode();
         if (!reapOrphans) {
@@ -165,6 +183,16 @@ public final class Supervisor {
 
     java.nio.file.Path execShim() {
         return config.execShim();
+    }
+
+    /** The running service named {@code extName}, or null (for tests on the loop thread). */
+    Service service(String extName) {
+        for (Service s : services.values()) {
+            if (s.entry.extName().equals(extName)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** The loop, for servers that share it (control socket, metrics). */
