@@ -188,10 +188,6 @@ final class Service {
         return unproven;
     }
 
-    int provenLive() {
-        return totalProc - unproven;
-    }
-
     // ---- what the policy sees
 
     /** The availability rule's view of this service. */

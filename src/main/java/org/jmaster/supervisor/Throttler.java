@@ -27,12 +27,12 @@ final class Throttler {
 
     /** A child of {@code s} ended before it proved the command ({@code path}) starts. */
     void failedStart(Service s, String path) {
-        Throttle.Decision d = s.throttle.failedStart(s.provenLive(), backoff(), master.loop.currentTimeMillis());
+        Throttle.Decision d = s.throttle.failedStart(backoff(), master.loop.currentTimeMillis());
         if (apply(s, d)) {
             log.warn("{}: bad command startup -- throttling for {}s", path, d.delayMillis() / 1000);
         } else if (!s.throttle.throttled()) {
-            log.info("service {}: start-up failure {} of {} tolerated while {} child(ren) serve", s.label(),
-                    s.throttle.streak(), Throttle.TOLERATED_WITH_SERVING, s.provenLive());
+            log.info("service {}: start-up failure {} of {} in a row tolerated (the command has served before)",
+                    s.label(), s.throttle.streak(), Throttle.TOLERATED);
         }
     }
 

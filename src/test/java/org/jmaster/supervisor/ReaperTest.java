@@ -43,7 +43,8 @@ class ReaperTest {
             Posix.kill(child.pid, Signals.SIGKILL);
             h.runUntil("the reap", () -> s.totalProc() == 0);
             c.close();
-            assertThat(s.throttle).isEqualTo(Throttle.OPEN);
+            assertThat(s.throttle.throttled()).isFalse();
+            assertThat(s.throttle.streak()).isZero();
             assertThat(s.exitsSignal).isEqualTo(1);
             assertThat(s.lastError).contains("killed by signal 9");
             assertThat(h.watched(s)).as("listening again for the next client").isTrue();
@@ -79,13 +80,13 @@ class ReaperTest {
     }
 
     @Test
-    void oneFreshChildKilledBesideServingChildrenIsToleratedThreeInARowThrottle() throws Exception {
+    void oneFreshChildKilledAfterTheCommandServedIsToleratedThreeInARowThrottle() throws Exception {
         try (Harness h = new Harness(dir, "", "127.0.0.1:PORT1 inet n - n - 10 fake mode=hold record=RECORD")) {
             Service s = h.service("127.0.0.1:" + h.port(1));
             Socket busy = h.connect(1);
             assertThat(h.readLine(busy)).startsWith("hello");
-            h.runUntil("a proven child", () -> s.provenLive() == 1);
-            for (int i = 1; i <= Throttle.TOLERATED_WITH_SERVING; i++) {
+            h.runUntil("a proven child", () -> s.throttle.trusted() && s.unproven() == 0);
+            for (int i = 1; i <= Throttle.TOLERATED; i++) {
                 // a second client makes the master spawn a fresh child; kill it before it accepts
                 int spawnsBefore = (int) s.spawns;
                 Socket waiting = h.connect(1);
@@ -95,12 +96,12 @@ class ReaperTest {
                 int n = i;
                 h.runUntil("its reap", () -> s.throttle.streak() == n || s.throttle.throttled());
                 waiting.close();
-                if (i < Throttle.TOLERATED_WITH_SERVING) {
+                if (i < Throttle.TOLERATED) {
                     assertThat(s.throttle.throttled()).as("failure " + i + " tolerated").isFalse();
                 }
             }
             assertThat(s.throttle.throttled()).isTrue();
-            assertThat(s.provenLive()).as("the serving child is untouched").isEqualTo(1);
+            assertThat(s.totalProc() - s.unproven()).as("the serving child is untouched").isEqualTo(1);
             busy.close();
         }
     }

@@ -13,24 +13,26 @@ package org.jmaster.supervisor.policy;
  *       "bad command startup".</li>
  *   <li>A child that ends abnormally before it proved itself, or exits 0 at once without ever taking
  *       a request, is a <em>failed start</em>. Failed starts in a row (no new child proving itself in
- *       between) form a streak. A service throttles when the streak reaches 1 while it has no live
- *       proven child (a command that fails at start: exactly Postfix's behaviour), or reaches
- *       {@link #TOLERATED_WITH_SERVING} while proven children are serving (one fresh child lost to
- *       a kill or the OOM killer is an accident, not a broken command). A failed {@code posix_spawn}
- *       throttles at once, as Postfix's failed {@code fork()} does.</li>
+ *       between) form a streak. A command that has never proven itself (since the service started or
+ *       its command changed) throttles at the first failed start: exactly Postfix's behaviour for a
+ *       command that fails at start. A command that has proven itself is <em>trusted</em>: it
+ *       throttles only when the streak reaches {@link #TOLERATED} (one fresh child lost to a kill or
+ *       the OOM killer, followed by a new child that accepts, is an accident, not a broken command).
+ *       A failed {@code posix_spawn} throttles at once, as Postfix's failed {@code fork()} does.</li>
  *   <li>The n-th throttle in a row waits {@code base * 2^(n-1)}, at most {@code max}; the count goes
  *       back to zero with the first completed request.</li>
  *   <li>While throttled nothing is spawned. When the delay is over the service is half-open
  *       ({@link Phase#PROBING}): it may spawn while it has no unproven child, so it probes one new
  *       start at a time and never has fewer live children than before; the first child that proves
- *       itself ends the probe.</li>
+ *       itself ends the probe. A failed probe throttles again, trusted or not.</li>
  * </ul>
  */
-public record Throttle(Phase phase, int streak, int level, long retryAtMillis) {
-    /** Failed starts in a row that are tolerated while proven children of the service are serving. */
-    public static final int TOLERATED_WITH_SERVING = 3;
+public record Throttle(Phase phase, int streak, int level, long retryAtMillis, boolean trusted) {
+    /** Failed starts in a row after which even a trusted command is throttled. */
+    public static final int TOLERATED = 3;
 
-    public static final Throttle OPEN = new Throttle(Phase.OPEN, 0, 0, 0);
+    /** A service that has not started a child yet. */
+    public static final Throttle OPEN = new Throttle(Phase.OPEN, 0, 0, 0, false);
 
     public enum Phase {
         /** Spawning as the availability rule decides. */
@@ -89,18 +91,15 @@ public record Throttle(Phase phase, int streak, int level, long retryAtMillis) {
         };
     }
 
-    /**
-     * A child ended before it proved itself (abnormally, or at once without a request), with
-     * {@code provenLive} proven children of the service still alive.
-     */
-    public Decision failedStart(int provenLive, Backoff backoff, long nowMillis) {
+    /** A child ended before it proved itself (abnormally, or at once without a request). */
+    public Decision failedStart(Backoff backoff, long nowMillis) {
         int s = streak + 1;
         if (phase == Phase.THROTTLED) {
-            return new Decision(new Throttle(phase, s, level, retryAtMillis), 0);
+            return new Decision(new Throttle(phase, s, level, retryAtMillis, trusted), 0);
         }
-        int tolerated = phase == Phase.OPEN && provenLive > 0 ? TOLERATED_WITH_SERVING : 1;
+        int tolerated = phase == Phase.OPEN && trusted ? TOLERATED : 1;
         if (s < tolerated) {
-            return new Decision(new Throttle(phase, s, level, retryAtMillis), 0);
+            return new Decision(new Throttle(phase, s, level, retryAtMillis, trusted), 0);
         }
         return throttleNow(s, backoff, nowMillis);
     }
@@ -115,30 +114,27 @@ public record Throttle(Phase phase, int streak, int level, long retryAtMillis) {
 
     private Decision throttleNow(int s, Backoff backoff, long nowMillis) {
         long delay = backoff.delayMillis(level);
-        return new Decision(new Throttle(Phase.THROTTLED, s, level + 1, nowMillis + delay), delay);
+        return new Decision(new Throttle(Phase.THROTTLED, s, level + 1, nowMillis + delay, trusted), delay);
     }
 
     /** A new child proved that the command starts: the streak ends, and so does a probe. */
     public Throttle proven() {
         if (phase == Phase.THROTTLED) {
             // a child spawned before the throttle took a request: good news, but the delay stands
-            return streak == 0 ? this : new Throttle(phase, 0, level, retryAtMillis);
+            return new Throttle(phase, 0, level, retryAtMillis, true);
         }
-        if (phase == Phase.OPEN && streak == 0) {
-            return this;
-        }
-        return new Throttle(Phase.OPEN, 0, level, 0);
+        return new Throttle(Phase.OPEN, 0, level, 0, true);
     }
 
     /** A request completed: the backoff starts again from its base. */
     public Throttle completed() {
         Throttle t = proven();
-        return t.level == 0 ? t : new Throttle(t.phase, t.streak, 0, t.retryAtMillis);
+        return new Throttle(t.phase, t.streak, 0, t.retryAtMillis, true);
     }
 
     /** The throttle's timer fired: half-open. */
     public Throttle delayOver() {
-        return phase == Phase.THROTTLED ? new Throttle(Phase.PROBING, streak, level, 0) : this;
+        return phase == Phase.THROTTLED ? new Throttle(Phase.PROBING, streak, level, 0, trusted) : this;
     }
 
     /** The service's command changed at reload: whatever failed before says nothing about the new one. */

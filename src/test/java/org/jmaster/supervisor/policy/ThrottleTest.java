@@ -14,10 +14,12 @@ import org.junit.jupiter.api.Test;
 
 class ThrottleTest {
     private static final Backoff BACKOFF = new Backoff(5_000, 40_000);
+    /** A command that has served: a child of it once took a request. */
+    private static final Throttle TRUSTED = Throttle.OPEN.proven();
 
     @Test
     void commandThatFailsAtStartThrottlesOnTheFirstFailureAsPostfixDoes() {
-        Decision d = Throttle.OPEN.failedStart(0, BACKOFF, 1_000);
+        Decision d = Throttle.OPEN.failedStart(BACKOFF, 1_000);
         assertThat(d.throttles()).isTrue();
         assertThat(d.delayMillis()).isEqualTo(5_000);
         assertThat(d.next().phase()).isEqualTo(Phase.THROTTLED);
@@ -31,7 +33,7 @@ class ThrottleTest {
         long now = 0;
         long[] delays = new long[6];
         for (int i = 0; i < delays.length; i++) {
-            Decision d = t.failedStart(0, BACKOFF, now);
+            Decision d = t.failedStart(BACKOFF, now);
             assertThat(d.throttles()).isTrue();
             delays[i] = d.delayMillis();
             now += d.delayMillis();
@@ -45,36 +47,37 @@ class ThrottleTest {
 
     @Test
     void firstCompletedRequestResetsTheBackoff() {
-        Throttle t = Throttle.OPEN.failedStart(0, BACKOFF, 0).next().delayOver();
-        t = t.failedStart(0, BACKOFF, 5_000).next().delayOver();
+        Throttle t = Throttle.OPEN.failedStart(BACKOFF, 0).next().delayOver();
+        t = t.failedStart(BACKOFF, 5_000).next().delayOver();
         assertThat(t.level()).isEqualTo(2);
         t = t.proven();
         assertThat(t.phase()).isEqualTo(Phase.OPEN);
+        assertThat(t.trusted()).isTrue();
         assertThat(t.level()).as("proof alone keeps the level").isEqualTo(2);
         t = t.completed();
         assertThat(t.level()).isZero();
-        assertThat(t.failedStart(0, BACKOFF, 99_000).delayMillis()).isEqualTo(5_000);
+        assertThat(t.spawnFailed(BACKOFF, 99_000).delayMillis()).isEqualTo(5_000);
     }
 
     @Test
-    void oneFreshChildLostWhileOthersServeIsAnAccident() {
-        // the kill storm: proven children are serving, a SIGKILL takes a child that had not yet accepted
-        Decision d = Throttle.OPEN.failedStart(7, BACKOFF, 0);
+    void oneFreshChildLostByACommandThatHasServedIsAnAccident() {
+        // the kill storm: a SIGKILL takes a child that had not yet accepted
+        Decision d = TRUSTED.failedStart(BACKOFF, 0);
         assertThat(d.throttles()).isFalse();
         assertThat(d.next().streak()).isEqualTo(1);
         // the next new child accepts: the streak is over
-        assertThat(d.next().proven()).isEqualTo(Throttle.OPEN);
+        assertThat(d.next().proven()).isEqualTo(TRUSTED);
     }
 
     @Test
     void killStormSequenceNeverThrottles() {
         // 80 kills over 20 s; each kill of an unproven child is followed by a new child that accepts
-        Throttle t = Throttle.OPEN;
+        Throttle t = TRUSTED;
         long now = 0;
         for (int kill = 0; kill < 80; kill++, now += 250) {
             boolean freshVictim = kill % 3 == 0;
             if (freshVictim) {
-                Decision d = t.failedStart(6, BACKOFF, now);
+                Decision d = t.failedStart(BACKOFF, now);
                 assertThat(d.throttles()).isFalse();
                 t = d.next();
             }
@@ -83,19 +86,22 @@ class ThrottleTest {
                 t = t.completed();
             }
         }
-        assertThat(t).isEqualTo(Throttle.OPEN);
+        assertThat(t).isEqualTo(TRUSTED);
     }
 
     @Test
-    void brokenCommandBesideOldServingChildrenThrottlesAfterTheToleratedStreak() {
-        // a reload replaced the binary by one that exits 1; children of the old binary still serve
-        Throttle t = Throttle.OPEN;
-        for (int i = 1; i < Throttle.TOLERATED_WITH_SERVING; i++) {
-            Decision d = t.failedStart(4, BACKOFF, i);
+    void aCommandThatServedThenBreaksThrottlesAfterTheToleratedStreak() {
+        // the binary on disk was replaced by one that exits 1; the old children had served
+        Throttle t = TRUSTED;
+        for (int i = 1; i < Throttle.TOLERATED; i++) {
+            Decision d = t.failedStart(BACKOFF, i);
             assertThat(d.throttles()).isFalse();
             t = d.next();
         }
-        assertThat(t.failedStart(4, BACKOFF, 10).throttles()).isTrue();
+        Decision d = t.failedStart(BACKOFF, 10);
+        assertThat(d.throttles()).isTrue();
+        // its probe is not tolerated again
+        assertThat(d.next().delayOver().failedStart(BACKOFF, 5_010).throttles()).isTrue();
     }
 
     @Test
@@ -108,8 +114,8 @@ class ThrottleTest {
 
     @Test
     void failuresWhileThrottledDoNotRearmTheTimer() {
-        Throttle t = Throttle.OPEN.failedStart(0, BACKOFF, 0).next();
-        Decision d = t.failedStart(0, BACKOFF, 100);
+        Throttle t = Throttle.OPEN.failedStart(BACKOFF, 0).next();
+        Decision d = t.failedStart(BACKOFF, 100);
         assertThat(d.throttles()).isFalse();
         assertThat(d.next().retryAtMillis()).isEqualTo(t.retryAtMillis());
         assertThat(d.next().level()).isEqualTo(t.level());
@@ -117,21 +123,14 @@ class ThrottleTest {
 
     @Test
     void failedProbeThrottlesAgainWithTheLongerDelay() {
-        Throttle t = Throttle.OPEN.failedStart(0, BACKOFF, 0).next().delayOver();
-        Decision d = t.failedStart(0, BACKOFF, 5_000);
+        Throttle t = Throttle.OPEN.failedStart(BACKOFF, 0).next().delayOver();
+        Decision d = t.failedStart(BACKOFF, 5_000);
         assertThat(d.delayMillis()).isEqualTo(10_000);
     }
 
     @Test
-    void probeFailingBesideServingChildrenThrottlesAtOnce() {
-        // half-open means one start at a time is tried: its failure is not tolerated again
-        Throttle t = Throttle.OPEN.failedStart(0, BACKOFF, 0).next().delayOver();
-        assertThat(t.failedStart(5, BACKOFF, 5_000).throttles()).isTrue();
-    }
-
-    @Test
     void proofDuringTheDelayKeepsTheDelay() {
-        Throttle t = Throttle.OPEN.failedStart(0, BACKOFF, 0).next();
+        Throttle t = Throttle.OPEN.failedStart(BACKOFF, 0).next();
         Throttle p = t.proven();
         assertThat(p.throttled()).isTrue();
         assertThat(p.retryAtMillis()).isEqualTo(5_000);
@@ -140,7 +139,7 @@ class ThrottleTest {
 
     @Test
     void reloadWithANewCommandForgetsTheThrottle() {
-        Throttle t = Throttle.OPEN.failedStart(0, BACKOFF, 0).next();
+        Throttle t = Throttle.OPEN.failedStart(BACKOFF, 0).next();
         assertThat(t.commandChanged()).isEqualTo(Throttle.OPEN);
     }
 
@@ -159,15 +158,14 @@ class ThrottleTest {
 
     /** Whatever happens, a delay stays within [base, max], and a throttled service never starts a child. */
     @Property(tries = 300)
-    void delaysBoundedAndThrottledNeverStarts(@ForAll @Size(max = 60) List<@IntRange(min = 0, max = 5) Integer> events,
-                                              @ForAll @IntRange(min = 0, max = 20) int serving) {
+    void delaysBoundedAndThrottledNeverStarts(@ForAll @Size(max = 60) List<@IntRange(min = 0, max = 5) Integer> events) {
         Throttle t = Throttle.OPEN;
         long now = 0;
         for (int e : events) {
             now += 100;
             switch (e) {
                 case 0 -> {
-                    Decision d = t.failedStart(serving, BACKOFF, now);
+                    Decision d = t.failedStart(BACKOFF, now);
                     if (d.throttles()) {
                         assertThat(d.delayMillis()).isBetween(BACKOFF.baseMillis(), BACKOFF.maxMillis());
                     }
