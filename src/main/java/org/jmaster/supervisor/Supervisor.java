@@ -65,15 +65,16 @@ public final class Supervisor {
     final EventLoop loop;
     final boolean foreground;
     final boolean verbose;
-    final Availability availability = new Availability(this);
-    final Spawner spawner = new Spawner(this);
-    final StatusEvents statusEvents = new StatusEvents(this);
-    final Reaper reaper = new Reaper(this);
-    final Throttler throttler = new Throttler(this);
-    final Wakeups wakeups = new Wakeups(this);
-    final Acceptor acceptor = new Acceptor(this);
+    // the modules that act on the books; made after the loop, which some of them hold
+    final Availability availability;
+    final Spawner spawner;
+    final StatusEvents statusEvents;
+    final Reaper reaper;
+    final Throttler throttler;
+    final Wakeups wakeups;
+    final Acceptor acceptor;
     final Admission admission = new Admission();
-    final Prefork prefork = new Prefork(this);
+    final Prefork prefork;
     final Map<Integer, Child> children = new HashMap<>();
     private final Map<ServiceKey, Service> services = new LinkedHashMap<>();
     private final Config config;
@@ -96,6 +97,14 @@ public final class Supervisor {
     /** A supervisor whose loop and decisions read {@code clock} (tests drive a fake one). */
     Supervisor(Config config, EventLoop.Clock clock) {
         this.loop = new EventLoop(clock);
+        this.availability = new Availability(this);
+        this.spawner = new Spawner(this);
+        this.statusEvents = new StatusEvents(this);
+        this.reaper = new Reaper(this);
+        this.throttler = new Throttler(this);
+        this.wakeups = new Wakeups(this);
+        this.acceptor = new Acceptor(this);
+        this.prefork = new Prefork(this);
         this.config = config;
         this.foreground = config.foreground();
         this.verbose = config.verbose();
