@@ -193,13 +193,16 @@ final class Harness implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Child c : List.copyOf(master.children.values())) {
-            Posix.kill(c.pid, Signals.SIGKILL);
-        }
+        // as the operator's abort: no service spawns again (prefork would refill), every child gets SIGKILL
+        master.abort();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!master.children.isEmpty() && System.nanoTime() < deadline) {
             master.loop.runOnce(20);
+            for (Child c : List.copyOf(master.children.values())) {
+                Posix.kill(c.pid, Signals.SIGKILL);
+            }
         }
+        assertThat(master.children).as("children left by the harness").isEmpty();
         for (var v : master.snapshot().services()) {
             Service s = master.service(v.name());
             if (s != null) {
