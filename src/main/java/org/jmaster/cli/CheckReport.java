@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
+import org.jmaster.conf.Protocol;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceTable;
 import org.jmaster.conf.ServiceType;
@@ -63,7 +64,7 @@ final class CheckReport {
             }
             int fds = Math.max(1, endpoints.size());
             List<String> argv;
-            if (e.attributes().protocol().equals("postfix")) {
+            if (e.protocol() == Protocol.POSTFIX) {
                 argv = e.childArgv(debug, verbose, fds, !localOnly && e.maxProc() > 1, false);
             } else {
                 // inetd and systemd children get master.cf's command line as written (no -u, -c, ...)
@@ -97,8 +98,8 @@ final class CheckReport {
      * children the chroot column's {@code queue_directory} (Postfix daemons chroot themselves: {@code -c}).
      */
     private static String jail(MainConfig main, ServiceEntry e) {
-        String dir = e.attributes().get("chroot")
-                .orElse(e.chroot() && !e.attributes().protocol().equals("postfix") ? main.get("queue_directory") : null);
+        String dir = e.settings().exec().chroot()
+                .orElse(e.chroot() && e.protocol() != Protocol.POSTFIX ? main.get("queue_directory") : null);
         return dir == null ? "" : ", chroot " + dir;
     }
 

@@ -264,7 +264,7 @@ public final class Main {
                 main.getInt(p);
             }
             for (String p : new String[] {"service_throttle_time", "service_throttle_max_time",
-                    "service_throttle_reset_time", "master_shutdown_grace_time"}) {
+                    "master_shutdown_grace_time"}) {
                 main.getTimeSeconds(p);
             }
         } catch (ConfigException e) {

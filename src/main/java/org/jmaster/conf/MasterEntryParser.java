@@ -90,10 +90,11 @@ final class MasterEntryParser {
             return null;
         }
         ServiceAttributes built = attributes.build();
-        String protocol = built.protocol();
-        if (protocol.equals("inetd") && type != ServiceType.INET && type != ServiceType.UNIX) {
+        Protocol protocol = Protocol.byName(built.valueOrDefault(ServiceAttribute.PROTOCOL).orElseThrow())
+                .orElseThrow();
+        if (protocol == Protocol.INETD && type != ServiceType.INET && type != ServiceType.UNIX) {
             error("attribute \"protocol\": inetd needs a stream service (inet or unix), not \"" + transport + "\"");
-        } else if (protocol.equals("systemd") && type == ServiceType.PASS) {
+        } else if (protocol == Protocol.SYSTEMD && type == ServiceType.PASS) {
             error("attribute \"protocol\": systemd cannot take a pass service");
         }
         String name = type == ServiceType.INET

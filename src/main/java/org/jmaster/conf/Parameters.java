@@ -70,7 +70,6 @@ final class Parameters {
         // jmaster's own
         integer(m, "master_cf_size_limit", "1048576", 1024);
         time(m, "service_throttle_max_time", "3600s", 1, 's');
-        time(m, "service_throttle_reset_time", "600s", 1, 's');
         time(m, "master_shutdown_grace_time", "5s", 0, 's');
         str(m, "master_control_socket", "$queue_directory/pid/master.ctl");
         str(m, "master_control_group", "");

@@ -44,11 +44,6 @@ public final class ServiceAttributes {
         return values.isEmpty();
     }
 
-    /** {@code protocol}: {@code postfix} (the default), {@code inetd} or {@code systemd}. */
-    public String protocol() {
-        return valueOrDefault(ServiceAttribute.PROTOCOL).orElseThrow();
-    }
-
     /** An integer attribute ({@code prefork}, {@code max_spare}, {@code nice}, ...), if given. */
     public OptionalInt getInt(String name) {
         String v = values.get(name);

@@ -31,6 +31,7 @@ import java.util.Objects;
  *                          when there is none (listen per {@code inet_interfaces}) and for
  *                          other types
  * @param inetPort          inet only: the numeric port; -1 for other types
+ * @param settings          the {@code -M} attributes resolved and typed, defaults filled in
  */
 public record ServiceEntry(
         Path file, int line,
@@ -45,7 +46,17 @@ public record ServiceEntry(
         List<String> args,
         ServiceAttributes attributes,
         String inetHost,
-        int inetPort) {
+        int inetPort,
+        ServiceSettings settings) {
+
+    /** An entry whose settings are resolved from {@code attributes}. */
+    public ServiceEntry(Path file, int line, String extName, ServiceType type, String name, boolean privateAccess,
+                        boolean unprivileged, boolean chroot, int wakeupSeconds, boolean conditionalWakeup,
+                        int maxProc, String command, List<String> args, ServiceAttributes attributes,
+                        String inetHost, int inetPort) {
+        this(file, line, extName, type, name, privateAccess, unprivileged, chroot, wakeupSeconds, conditionalWakeup,
+                maxProc, command, args, attributes, inetHost, inetPort, ServiceSettings.of(extName, attributes));
+    }
 
     public ServiceEntry {
         Objects.requireNonNull(extName, "extName");
@@ -54,6 +65,12 @@ public record ServiceEntry(
         Objects.requireNonNull(command, "command");
         args = List.copyOf(args);
         Objects.requireNonNull(attributes, "attributes");
+        Objects.requireNonNull(settings, "settings");
+    }
+
+    /** {@code -M protocol}. */
+    public Protocol protocol() {
+        return settings.protocol();
     }
 
     /** The service's identity: canonical name and type. */

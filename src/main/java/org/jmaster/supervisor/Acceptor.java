@@ -8,6 +8,8 @@ import java.util.WeakHashMap;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.PeerAddress;
 import org.jmaster.nativ.Posix;
+import org.jmaster.supervisor.policy.Admission;
+import org.jmaster.supervisor.policy.Listening;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,31 +60,30 @@ final class Acceptor {
         PeerAddress peer = peerOf(conn);
         InetAddress from = peer != null && !peer.isUnix() ? peer.address() : null;
         String who = peer == null || peer.isUnix() ? "local client" : peer.toString();
-        if (s.throttled) {
-            refuse(s, conn, who, from, "throttled", s.throttleReply().orElse(null));
+        if (s.throttle.throttled()) {
+            refuse(s, conn, who, from, "throttled", s.settings.throttleReply().orElse(null));
             return;
         }
-        if (!s.acceptMode()) {
-            // a Postfix-protocol service that is not throttled never has the master accept for it
+        if (s.protocol != ChildProtocol.INETD) {
+            // a service whose children accept themselves never has the master accept for it unthrottled
             Posix.closeQuietly(conn);
             return;
         }
-        if (!s.limitOk(s.totalProc)) {
-            refuse(s, conn, who, from, "limit", s.refuseReply().orElse(null));
+        if (!Listening.mayStart(s.listeningState(master.shuttingDown))) {
+            refuse(s, conn, who, from, "limit", s.settings.refuseReply().orElse(null));
             return;
         }
-        Child.Source source = new Child.Source();
-        String reason = master.admission.admit(s, from, source);
-        if (reason != null) {
-            refuse(s, conn, who, from, reason, s.refuseReply().orElse(null));
+        Admission.Verdict v = master.admission.admit(s.admission, s.rate, from, master.loop.nanoTime());
+        if (!v.admitted()) {
+            refuse(s, conn, who, from, v.refusal(), s.settings.refuseReply().orElse(null));
             return;
         }
         Posix.setNonBlocking(conn, false);
-        int before = s.totalProc;
-        if (!master.availability.spawnContained(s, () -> master.spawner.spawnConnection(s, conn, peer, source))
-                && s.totalProc == before) {
+        int before = s.totalProc();
+        master.availability.spawnContained(s, () -> master.spawner.spawnConnection(s, conn, peer, v.key()));
+        if (s.totalProc() == before) {
             // no child took the client: it no longer counts against its source
-            master.admission.release(source);
+            master.admission.release(v.key());
         }
         Posix.closeQuietly(conn);
     }
@@ -105,7 +106,9 @@ final class Acceptor {
 
     private void refuse(Service s, int conn, String who, InetAddress from, String reason, String reply) {
         s.refusals.merge(reason, 1L, Long::sum);
-        master.admission.logRefusal(s, who, from == null ? "local" : from.getHostAddress(), reason);
+        if (master.admission.logDue(s.admission, from, master.loop.currentTimeMillis())) {
+            log.info("refused connection from {} to service {}: {}", who, s.label(), reason);
+        }
         if (reply != null) {
             byte[] line = (reply + "\r\n").getBytes(StandardCharsets.UTF_8);
             // a fresh connection's send buffer is empty: one line always fits, and we never wait

@@ -1,14 +1,15 @@
 package org.jmaster.supervisor;
 
 import org.jmaster.net.Listener;
+import org.jmaster.supervisor.policy.Listening;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The availability policy (Postfix's {@code master_avail}): the one place that decides whether a
- * service's listeners are watched. A service is watched only while it has no idle child, is under
- * its process limit and is not throttled. Every state change (spawn, status frame, reap, throttle,
- * reload) ends by calling {@link #listen}. A readable listener causes exactly one spawn; the new
+ * Applies the availability rule (Postfix's {@code master_avail}, decided by the pure
+ * {@link Listening}): the one place that watches or unwatches a service's listeners. Every state
+ * change (spawn, status frame, reap, throttle, reload) ends by calling {@link #listen}. A readable
+ * listener goes to the service's {@link ChildProtocol}: for Postfix's, exactly one spawn; the new
  * child counts as available, so the listener goes quiet until that child reports busy.
  */
 final class Availability {
@@ -20,46 +21,19 @@ final class Availability {
         this.master = master;
     }
 
-    /**
-     * Decides, and applies, whether the listeners of {@code s} are watched. Beyond Postfix: a throttled
-     * service with a {@code throttle_reply} is watched so the master can answer; an accept-mode service
-     * is watched while it has a free slot, or at its limit when it has a {@code refuse_reply}.
-     */
+    /** Decides, and applies, whether the listeners of {@code s} are watched. */
     void listen(Service s) {
-        boolean want;
-        if (s.removed) {
-            want = false;
-        } else if (s.throttled) {
-            want = s.throttleReply().isPresent();
-        } else if (s.acceptMode()) {
-            want = s.limitOk(s.totalProc) || s.refuseReply().isPresent();
-        } else if (s.systemdProtocol()) {
-            // one instance owns the sockets; spawn again only once it is gone
-            want = s.totalProc == 0;
-        } else if (s.availProc > 0) {
-            want = false;
-        } else if (s.limitOk(s.totalProc)) {
-            want = true;
-        } else {
-            want = false;
-            long now = System.currentTimeMillis();
-            if (s.stressEligible() && s.busyWarnTime < now - BUSY_WARN_INTERVAL_MS) {
-                s.busyWarnTime = now;
-                log.warn("service \"{}\" ({}) has reached its process limit \"{}\": new clients may experience"
-                        + " noticeable delays", s.entry.extName(), s.entry.name(), s.maxProc());
-                log.warn("to avoid this condition, increase the process count in master.cf or reduce the service"
-                        + " time per client");
-                log.warn("see https://www.postfix.org/STRESS_README.html for examples of stress-adapting"
-                        + " configuration settings");
-            }
+        Listening.Decision d = Listening.decide(s.protocol.listenRule, s.listeningState(master.shuttingDown));
+        if (d.atLimit() && s.stressEligible()) {
+            warnAtLimit(s);
         }
         master.prefork.request(s);
-        if (want == s.listening) {
+        if (d.listen() == s.listening) {
             return;
         }
-        s.listening = want;
+        s.listening = d.listen();
         for (Listener l : s.listeners) {
-            if (want) {
+            if (s.listening) {
                 master.loop.watchRead(l.fd(), (fd, rev) -> onListenerReady(s, fd));
             } else {
                 master.loop.unwatch(l.fd());
@@ -67,37 +41,53 @@ final class Availability {
         }
     }
 
+    /** Postfix's three lines, at most once per 1000 s per service. */
+    private void warnAtLimit(Service s) {
+        long now = master.loop.currentTimeMillis();
+        if (s.busyWarnTime >= now - BUSY_WARN_INTERVAL_MS) {
+            return;
+        }
+        s.busyWarnTime = now;
+        log.warn("service \"{}\" ({}) has reached its process limit \"{}\": new clients may experience"
+                + " noticeable delays", s.entry.extName(), s.entry.name(), s.maxProc());
+        log.warn("to avoid this condition, increase the process count in master.cf or reduce the service"
+                + " time per client");
+        log.warn("see https://www.postfix.org/STRESS_README.html for examples of stress-adapting"
+                + " configuration settings");
+    }
+
     /**
-     * A listener became readable while watched: for a Postfix-protocol service one spawn, with the
-     * stress decision of §4.3 first; connections the master takes itself go to the acceptor.
+     * A listener became readable while watched: a throttled service's waiting clients go to the
+     * acceptor (to be answered), everything else to the service's protocol.
      */
     private void onListenerReady(Service s, int fd) {
         if (!s.listening) {
             return;
         }
-        if (s.throttled || s.acceptMode()) {
+        if (s.throttle.throttled()) {
             master.acceptor.ready(s, fd);
             return;
         }
-        if (s.systemdProtocol()) {
-            spawnContained(s, () -> master.spawner.spawnSystemd(s));
-            return;
-        }
-        if (s.stressEligible() && !s.limitOk(s.totalProc + 1)) {
-            long now = System.currentTimeMillis();
+        s.protocol.readable(master, s, fd);
+    }
+
+    /**
+     * Postfix's stress decision (§4.3), before a spawn that takes the last slot of a stress-eligible
+     * service: restart the status channel unless stress is already on, and keep stress on for 1000 s.
+     */
+    void stress(Service s) {
+        if (s.stressEligible() && !Listening.limitOk(s.maxProc(), s.totalProc() + 1)) {
+            long now = master.loop.currentTimeMillis();
             if (s.stressExpireTime < now) {
                 master.restartChannel(s);
             }
             s.stressExpireTime = now + BUSY_WARN_INTERVAL_MS;
         }
-        spawnContained(s, () -> master.spawner.spawn(s));
     }
 
-    /** Prefork: one more idle child; false when none was started (a failed spawn throttles). */
-    boolean spawnIdle(Service s) {
-        boolean[] started = new boolean[1];
-        spawnContained(s, () -> started[0] = master.spawner.spawnIdle(s));
-        return started[0];
+    /** Whether a child spawned now is told {@code stress=yes}. */
+    boolean stressed(Service s) {
+        return s.stressEligible() && s.stressExpireTime > master.loop.currentTimeMillis();
     }
 
     /**
@@ -111,26 +101,8 @@ final class Availability {
             return true;
         } catch (Throwable t) {
             Failure.rethrowIfFatal(t);
-            master.throttler.spawnFailed(s, t);
+            master.throttler.spawnFailed(s, Failure.describe(t), t);
             return false;
         }
-    }
-
-    /** A child became idle (spawned, or reported AVAIL). */
-    void more(Service s, Child c) {
-        if (!c.avail) {
-            c.avail = true;
-            s.availProc++;
-        }
-        listen(s);
-    }
-
-    /** A child became busy (reported TAKEN) or went away while idle. */
-    void less(Service s, Child c) {
-        if (c.avail) {
-            c.avail = false;
-            s.availProc--;
-        }
-        listen(s);
     }
 }

@@ -1,7 +1,8 @@
 package org.jmaster.supervisor;
 
 /**
- * One live child process, from spawn until it is reaped. Owned by the loop thread.
+ * One live child process, from spawn until it is reaped. Its flags are written through
+ * {@link Service}'s books; owned by the loop thread.
  */
 final class Child {
     final int pid;
@@ -10,23 +11,29 @@ final class Child {
     final Service service;
     /** The status channel this child was given; children of an older channel are retiring. */
     final StatusChannel channel;
-    final long startNanos = System.nanoTime();
+    final long startNanos;
     boolean avail;
     boolean everTaken;
+    /** It proved that its command starts (see {@link org.jmaster.supervisor.policy.Throttle}). */
+    boolean proven;
+    /** Completed requests (TAKEN then AVAIL). */
     int useCount;
-    /** For a connection the master accepted: whom it counts against in admission control. */
-    final Source source = new Source();
+    /** For a connection the master accepted: whom it counts against in admission control, or null. */
+    String sourceKey;
+    /** For a child of another protocol spawned while probing: proves it once it has lived long enough. */
+    EventLoop.Timer proofTimer;
 
-    /** The admission-control key of an accepted connection's client, null when not counted. */
-    static final class Source {
-        String key;
-    }
-
-    Child(int pid, int pidfd, long generation, Service service, StatusChannel channel) {
+    Child(int pid, int pidfd, long generation, Service service, StatusChannel channel, long startNanos) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.generation = generation;
         this.service = service;
         this.channel = channel;
+        this.startNanos = startNanos;
+    }
+
+    /** Whether the master is done with it: an old channel's child, or one of a removed service. */
+    boolean retiring() {
+        return channel != service.channel || service.removed;
     }
 }

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Optional;
 import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
-import org.jmaster.conf.ServiceAttributes;
+import org.jmaster.conf.Protocol;
+import org.jmaster.conf.ServiceSettings;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.nativ.Posix;
 
@@ -75,9 +76,9 @@ public final class ChildIdentity {
 
     /** Resolves {@code -M user/group/groups} of {@code e}; unknown names are errors with file and line. */
     public static ChildIdentity of(ServiceEntry e) throws ConfigException {
-        ServiceAttributes a = e.attributes();
+        ServiceSettings.Exec a = e.settings().exec();
         Posix.Passwd user = null;
-        Optional<String> userName = a.get("user");
+        Optional<String> userName = a.user();
         if (userName.isPresent()) {
             String name = userName.get();
             if (isNumber(name)) {
@@ -85,7 +86,7 @@ public final class ChildIdentity {
                 // a numeric user still has its passwd entry's group; one without an entry needs -M group
                 user = Posix.getpwuid(uid).map(p -> new Posix.Passwd(p.name(), uid, p.gid(), p.home(), p.shell()))
                         .orElse(new Posix.Passwd(null, uid, -1, "/", ""));
-                if (user.gid() < 0 && a.get("group").isEmpty()) {
+                if (user.gid() < 0 && a.group().isEmpty()) {
                     throw error(e, "attribute \"user\": user ID " + name
                             + " has no passwd entry: give its group with -M group=");
                 }
@@ -94,16 +95,16 @@ public final class ChildIdentity {
                         .orElseThrow(() -> error(e, "attribute \"user\": unknown user \"" + name + "\""));
             }
         }
-        int group = a.get("group").isPresent() ? gid(e, "group", a.get("group").get()) : -1;
+        int group = a.group().isPresent() ? gid(e, "group", a.group().get()) : -1;
         List<Integer> groups = null;
-        if (a.get("groups").isPresent()) {
+        if (a.groups().isPresent()) {
             groups = new ArrayList<>();
-            for (String g : a.getList("groups")) {
+            for (String g : a.groups().get()) {
                 groups.add(gid(e, "groups", g));
             }
             groups = List.copyOf(groups);
         }
-        boolean postfix = a.protocol().equals("postfix");
+        boolean postfix = e.protocol() == Protocol.POSTFIX;
         return new ChildIdentity(user, group, groups, !postfix && e.unprivileged() && user == null,
                 postfix && e.unprivileged() && user == null);
     }

@@ -16,7 +16,10 @@ import org.slf4j.LoggerFactory;
  * When no descriptor is ready and no timer is due, the thread sleeps in {@code poll(2)} without a
  * timeout: an idle master does not wake up.
  *
- * <p>Nothing a handler, a timer or an after-round task throws ends the loop: each call is a
+ * <p>Time comes from the loop's {@link Clock}, so that tests can drive timers and the policy with a
+ * fake one; the supervisor reads the time through {@link #nanoTime} and {@link #currentTimeMillis}.
+ *
+ * <p>Nothing a handler or a timer throws ends the loop: each call is a
  * containment boundary. What was thrown is logged as a warning (one line per second at most, see
  * {@link LogLimit}) and, for a descriptor's handler, that descriptor is {@link #pause paused} for
  * {@link #FAILED_HANDLER_PAUSE_MS}, so a handler that keeps failing on a level-triggered descriptor
@@ -31,6 +34,27 @@ public final class EventLoop {
     @FunctionalInterface
     public interface Handler {
         void ready(int fd, int revents);
+    }
+
+    /** Where the loop and everything on it read the time. */
+    public interface Clock {
+        /** A monotonic clock, as {@link System#nanoTime}. */
+        long nanoTime();
+
+        /** The wall clock, as {@link System#currentTimeMillis}. */
+        long currentTimeMillis();
+
+        Clock SYSTEM = new Clock() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public long currentTimeMillis() {
+                return System.currentTimeMillis();
+            }
+        };
     }
 
     /** A pending timer; {@link #cancel()} is idempotent. */
@@ -50,10 +74,6 @@ public final class EventLoop {
             cancelled = true;
         }
 
-        public boolean isPending() {
-            return !cancelled;
-        }
-
         @Override
         public int compareTo(Timer o) {
             int c = Long.compare(deadline, o.deadline);
@@ -70,12 +90,27 @@ public final class EventLoop {
             n -> log.warn("{} more event handler failure(s) in the last second", n));
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final PollSet pollSet = new PollSet();
-    private final List<Runnable> afterEachRound = new ArrayList<>();
+    private final Clock clock;
     private Watch[] order = new Watch[0];
     private boolean dirty = true;
     private boolean running;
     private long timerSeq;
-    private long wakeups;
+
+    public EventLoop() {
+        this(Clock.SYSTEM);
+    }
+
+    public EventLoop(Clock clock) {
+        this.clock = clock;
+    }
+
+    public long nanoTime() {
+        return clock.nanoTime();
+    }
+
+    public long currentTimeMillis() {
+        return clock.currentTimeMillis();
+    }
 
     /** Watches {@code fd} for input (or hang-up); replaces an earlier watch of the same descriptor. */
     public void watchRead(int fd, Handler handler) {
@@ -135,19 +170,9 @@ public final class EventLoop {
 
     /** Runs {@code action} once after {@code delayMillis}. */
     public Timer schedule(long delayMillis, Runnable action) {
-        Timer t = new Timer(System.nanoTime() + Math.max(0, delayMillis) * 1_000_000L, timerSeq++, action);
+        Timer t = new Timer(clock.nanoTime() + Math.max(0, delayMillis) * 1_000_000L, timerSeq++, action);
         timers.add(t);
         return t;
-    }
-
-    /** Registers work that runs after every round of handlers (e.g. deferred decisions). */
-    public void afterEachRound(Runnable r) {
-        afterEachRound.add(r);
-    }
-
-    /** How many times poll(2) has returned; for tests and metrics of idle behaviour. */
-    public long wakeups() {
-        return wakeups;
     }
 
     public void stop() {
@@ -193,7 +218,6 @@ public final class EventLoop {
             dirty = false;
         }
         int n = pollSet.poll(order.length, timeoutMillis);
-        wakeups++;
         if (n > 0) {
             Watch[] round = order;
             for (int i = 0; i < round.length; i++) {
@@ -214,13 +238,6 @@ public final class EventLoop {
             }
         }
         runDueTimers();
-        for (Runnable r : afterEachRound) {
-            try {
-                r.run();
-            } catch (Throwable t) {
-                contained(t, "after-round task");
-            }
-        }
     }
 
     /**
@@ -240,7 +257,7 @@ public final class EventLoop {
     }
 
     private void runDueTimers() {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         while (!timers.isEmpty()) {
             Timer t = timers.peek();
             if (t.cancelled) {
@@ -267,7 +284,7 @@ public final class EventLoop {
         if (timers.isEmpty()) {
             return -1;
         }
-        long ms = (timers.peek().deadline - System.nanoTime() + 999_999L) / 1_000_000L;
+        long ms = (timers.peek().deadline - clock.nanoTime() + 999_999L) / 1_000_000L;
         return (int) Math.max(0, Math.min(ms, Integer.MAX_VALUE));
     }
 }

@@ -2,11 +2,10 @@ package org.jmaster.supervisor;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.jmaster.conf.ConfigException;
-import org.jmaster.conf.ServiceAttributes;
+import org.jmaster.conf.Protocol;
 import org.jmaster.conf.ServiceEntry;
+import org.jmaster.conf.ServiceSettings;
 import org.jmaster.nativ.Posix;
 
 /**
@@ -30,41 +29,38 @@ record Inheritance(List<String> fixedArgs, ChildIdentity identity, boolean chroo
                    boolean listenPid) {
     static final Inheritance NONE = new Inheritance(List.of(), null, false, null, false);
 
-    /** Resolves the entry's attributes; {@code listenPid} asks for systemd's LISTEN_PID. */
+    /** Resolves the entry's settings; {@code listenPid} asks for systemd's LISTEN_PID. */
     static Inheritance of(ServiceEntry e, boolean listenPid) throws ConfigException {
-        ServiceAttributes a = e.attributes();
+        ServiceSettings.Exec x = e.settings().exec();
         List<String> args = new ArrayList<>();
-        for (String res : List.of("nofile", "nproc", "as", "core")) {
-            Optional<Long> v = a.getLimit("rlimit_" + res);
-            if (v.isPresent()) {
-                String n = v.get() < 0 ? "infinity" : Long.toString(v.get());
-                args.add("--rlimit");
-                args.add(res + "=" + n + ":" + n);
-            }
-        }
-        a.getInt("nice").ifPresent(n -> {
+        x.rlimits().forEach((res, v) -> {
+            String n = v < 0 ? "infinity" : Long.toString(v);
+            args.add("--rlimit");
+            args.add(res + "=" + n + ":" + n);
+        });
+        x.nice().ifPresent(n -> {
             args.add("--nice");
             args.add(Integer.toString(n));
         });
-        a.umask().ifPresent(m -> {
+        x.umask().ifPresent(m -> {
             args.add("--umask");
             args.add(Integer.toOctalString(m));
         });
-        a.get("chroot").ifPresent(d -> {
+        x.chroot().ifPresent(d -> {
             args.add("--chroot");
             args.add(d);
-            a.get("cwd").ifPresent(c -> {
+            x.cwd().ifPresent(c -> {
                 args.add("--cwd");
                 args.add(c);
             });
         });
-        return new Inheritance(List.copyOf(args), ChildIdentity.of(e), chrootColumn(e),
-                a.get("cwd").orElse(null), listenPid);
+        return new Inheritance(List.copyOf(args), ChildIdentity.of(e), chrootColumn(e), x.cwd().orElse(null),
+                listenPid);
     }
 
     /** An inetd/systemd service whose chroot column says y and that names no directory of its own. */
     private static boolean chrootColumn(ServiceEntry e) {
-        return e.chroot() && !e.attributes().protocol().equals("postfix") && e.attributes().get("chroot").isEmpty();
+        return e.chroot() && e.protocol() != Protocol.POSTFIX && e.settings().exec().chroot().isEmpty();
     }
 
     /** Whether a child needs {@code mail_owner}'s entry ({@link #shimArgs}) to start. */
@@ -97,12 +93,7 @@ record Inheritance(List<String> fixedArgs, ChildIdentity identity, boolean chroo
 
     /** The working directory posix_spawn sets (cwd, unless the child is chrooted: then the exec step does it). */
     static String cwd(ServiceEntry e, String queueDirectory) {
-        ServiceAttributes a = e.attributes();
-        return a.get("chroot").isPresent() || chrootColumn(e) ? queueDirectory : a.get("cwd").orElse(queueDirectory);
-    }
-
-    /** {@code -M env=}: variables added after import_environment. */
-    static Map<String, String> extraEnvironment(ServiceEntry e) {
-        return e.attributes().env();
+        ServiceSettings.Exec x = e.settings().exec();
+        return x.chroot().isPresent() || chrootColumn(e) ? queueDirectory : x.cwd().orElse(queueDirectory);
     }
 }

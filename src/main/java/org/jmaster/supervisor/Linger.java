@@ -57,7 +57,7 @@ final class Linger {
         while (lingering.size() >= MAX_CONNECTIONS) {
             end(lingering.keySet().iterator().next());
         }
-        lingering.put(fd, new Lingering(System.nanoTime() + LINGER_MS * 1_000_000L));
+        lingering.put(fd, new Lingering(loop.nanoTime() + LINGER_MS * 1_000_000L));
         loop.watchRead(fd, this::readable);
         if (timer == null) {
             scheduleExpiry();
@@ -96,7 +96,7 @@ final class Linger {
 
     private void expire() {
         timer = null;
-        long now = System.nanoTime();
+        long now = loop.nanoTime();
         for (Iterator<Map.Entry<Integer, Lingering>> it = lingering.entrySet().iterator(); it.hasNext();) {
             Map.Entry<Integer, Lingering> e = it.next();
             if (e.getValue().deadline - now > 0) {
@@ -113,7 +113,7 @@ final class Linger {
 
     private void scheduleExpiry() {
         long deadline = lingering.values().iterator().next().deadline;
-        long ms = (deadline - System.nanoTime() + 999_999L) / 1_000_000L;
+        long ms = (deadline - loop.nanoTime() + 999_999L) / 1_000_000L;
         timer = loop.schedule(Math.max(0, ms), this::expire);
     }
 }

@@ -10,7 +10,7 @@ import org.jmaster.conf.MainConfig;
  * text. Immutable.
  */
 record MasterSettings(Path configDirectory, Path queueDirectory, Path daemonDirectory, int defaultProcessLimit,
-                      long throttleSeconds, long throttleMaxSeconds, long throttleResetSeconds,
+                      long throttleSeconds, long throttleMaxSeconds,
                       long shutdownGraceSeconds, List<String> inetInterfaces, List<String> inetProtocols,
                       int tcpWindowSize, String mailOwner, String syslogName, String maillogFile,
                       String postlogServiceName, String myhostname, List<String> importEnvironment,
@@ -24,7 +24,6 @@ record MasterSettings(Path configDirectory, Path queueDirectory, Path daemonDire
                 main.getInt("default_process_limit"),
                 main.getTimeSeconds("service_throttle_time"),
                 main.getTimeSeconds("service_throttle_max_time"),
-                main.getTimeSeconds("service_throttle_reset_time"),
                 main.getTimeSeconds("master_shutdown_grace_time"),
                 main.getList("inet_interfaces"),
                 main.getList("inet_protocols"),

@@ -1,65 +1,75 @@
 package org.jmaster.supervisor;
 
+import org.jmaster.supervisor.policy.Listening;
+import org.jmaster.supervisor.policy.PreforkRamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The prefork pool of Postfix-protocol services ({@code -M prefork=N}, qpsmtpd-prefork's
- * {@code --idle-children}): keeps at least N idle children within the process limit, spawning
- * ahead of demand. Spawns ramp up as Apache's prefork does — 1, 2, 4 … (at most 32) per one-second
- * tick while short — so a burst cannot fork-bomb the machine. With {@code -M max_spare=M}, a pool
- * that has more than M idle children is recycled through a new status channel (the idle children
- * leave, busy ones finish first) and refilled to N, at most once per {@link #RECYCLE_INTERVAL_MS}.
- * Without {@code prefork} the Postfix policy alone decides. Owned by the loop thread.
+ * Applies the prefork pool's plan ({@code -M prefork=N}, qpsmtpd-prefork's {@code --idle-children};
+ * the arithmetic is {@link PreforkRamp}'s): keeps at least N idle children of a Postfix-protocol
+ * service within the process limit, spawning ahead of demand one tick ({@link #TICK_MS}) at a time,
+ * and with {@code -M max_spare=M} recycles a pool with more than M idle children through a new
+ * status channel (the idle children leave, busy ones finish first). Without {@code prefork} the
+ * Postfix policy alone decides. The only writer of a service's prefork fields; owned by the loop.
  */
 final class Prefork {
     private static final Logger log = LoggerFactory.getLogger("master");
-    static final int MAX_RAMP = 32;
     static final long TICK_MS = 1000;
-    static final long RECYCLE_INTERVAL_MS = 10_000;
     private final Supervisor master;
 
     Prefork(Supervisor master) {
         this.master = master;
     }
 
-    static int target(Service s) {
-        return s.postfixProtocol() ? s.entry.attributes().getInt("prefork").orElse(0) : 0;
-    }
-
     /** Something changed for {@code s}: check the pool soon (coalesced, never re-entrant). */
     void request(Service s) {
-        if (target(s) > 0 && s.preforkTimer == null && !s.removed) {
+        if (s.protocol.preforkTarget(s.settings) > 0 && s.preforkTimer == null && !s.preforkBusy && !s.removed) {
             s.preforkTimer = master.loop.schedule(0, () -> maintain(s));
         }
     }
 
     private void maintain(Service s) {
         s.preforkTimer = null;
-        int want = target(s);
-        if (want == 0 || s.removed || s.throttled || master.shuttingDown) {
+        int want = s.protocol.preforkTarget(s.settings);
+        if (want == 0 || s.removed || s.throttle.throttled() || master.shuttingDown) {
             return;
         }
-        int spare = s.entry.attributes().getInt("max_spare").orElse(0);
-        long now = System.currentTimeMillis();
-        if (spare > 0 && s.availProc > spare && now - s.lastSpareRecycleMillis >= RECYCLE_INTERVAL_MS) {
+        long now = master.loop.currentTimeMillis();
+        if (PreforkRamp.recycle(s.availProc(), s.settings.maxSpare(), now, s.lastSpareRecycleMillis)) {
             s.lastSpareRecycleMillis = now;
-            log.info("service {}: {} idle children above max_spare {}: recycling the pool", s.label(), s.availProc,
-                    spare);
+            log.info("service {}: {} idle children above max_spare {}: recycling the pool", s.label(), s.availProc(),
+                    s.settings.maxSpare());
             master.restartChannel(s);
         }
-        int spawned = 0;
-        while (s.availProc < want && s.limitOk(s.totalProc) && !s.throttled && spawned < s.preforkRamp) {
-            if (!master.availability.spawnIdle(s)) {
-                break;
+        PreforkRamp.Step step = PreforkRamp.step(want, s.availProc(), room(s), s.preforkRamp);
+        s.preforkRamp = step.nextRamp();
+        boolean again = step.again();
+        // while this round spawns, the spawns' own requests must not start another round
+        s.preforkBusy = true;
+        try {
+            for (int i = 0; i < step.spawn(); i++) {
+                if (room(s) == 0 || !master.availability.spawnContained(s, () -> master.spawner.spawnPostfix(s))) {
+                    s.preforkRamp = 1;
+                    again = false;
+                    break;
+                }
             }
-            spawned++;
+        } finally {
+            s.preforkBusy = false;
         }
-        if (s.availProc < want && s.limitOk(s.totalProc) && !s.throttled) {
-            s.preforkRamp = Math.min(MAX_RAMP, s.preforkRamp * 2);
+        if (again) {
             s.preforkTimer = master.loop.schedule(TICK_MS, () -> maintain(s));
-        } else {
-            s.preforkRamp = 1;
         }
+    }
+
+    /** How many children may be started now: the process limit, and one at a time while probing. */
+    private static int room(Service s) {
+        Listening.State st = s.listeningState(false);
+        if (!Listening.mayStart(st)) {
+            return 0;
+        }
+        int byLimit = s.maxProc() == 0 ? Integer.MAX_VALUE : s.maxProc() - s.totalProc();
+        return s.throttle.probing() ? Math.min(1, byLimit) : byLimit;
     }
 }

@@ -2,19 +2,17 @@ package org.jmaster.supervisor;
 
 import org.jmaster.nativ.ExitStatus;
 import org.jmaster.nativ.Posix;
+import org.jmaster.supervisor.policy.ChildEnd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Collects children whose pidfd became readable (Postfix's {@code master_reap_child}): logs an
- * abnormal end with Postfix's texts, throttles a service whose child died before completing any
- * request, and removes the child from the books. jmaster also throttles a child that exits 0 within
- * {@link #QUICK_EXIT_NANOS} of its start without ever taking a request from the current channel, so
- * such a program cannot cause a hot respawn loop.
+ * abnormal end with Postfix's texts, tells the throttle rule what the end says about the command
+ * ({@link ChildEnd}), and removes the child from the books.
  */
 final class Reaper {
     private static final Logger log = LoggerFactory.getLogger("master");
-    static final long QUICK_EXIT_NANOS = 1_000_000_000L;
     private final Supervisor master;
 
     Reaper(Supervisor master) {
@@ -43,6 +41,32 @@ final class Reaper {
             master.statusEvents.drain(s, c.channel);
         }
         boolean normal = st.kind() == ExitStatus.Kind.EXITED && st.code() == 0;
+        count(s, st, normal);
+        boolean told = master.shuttingDown || s.removed;
+        if (!normal) {
+            logAbnormal(s, c, st, path, told);
+        }
+        boolean quick = master.loop.nanoTime() - c.startNanos < ChildProtocol.QUICK_EXIT_NANOS;
+        boolean proven = c.proven || s.protocol.provenAtExit(normal, quick);
+        ChildEnd end = ChildEnd.of(c.retiring() || told, proven, normal, quick, c.everTaken);
+        if (proven && !c.proven) {
+            s.prove(c);
+            master.throttler.proven(s);
+            master.throttler.completed(s);
+        }
+        forget(c);
+        if (end == ChildEnd.QUIET_EXIT) {
+            log.warn("process {} pid {} exited without taking a request", path, c.pid);
+            s.error("pid " + c.pid + " exited without taking a request");
+        }
+        if (end != ChildEnd.FINE) {
+            master.throttler.failedStart(s, path);
+        }
+        master.availability.listen(s);
+        master.childGone(s);
+    }
+
+    private static void count(Service s, ExitStatus st, boolean normal) {
         if (normal) {
             s.exitsNormal++;
         } else if (st.kind() == ExitStatus.Kind.EXITED) {
@@ -50,53 +74,30 @@ final class Reaper {
         } else {
             s.exitsSignal++;
         }
-        if (!normal) {
-            if (master.shuttingDown || s.removed) {
-                // we told it to go; how a daemon leaves on SIGTERM (cleanup exits 15) is no news
-                log.debug("process {} pid {} {} after SIGTERM", path, c.pid, st);
-            } else if (st.kind() == ExitStatus.Kind.EXITED) {
-                log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
-                s.error("pid " + c.pid + " exit status " + st.code());
-            } else {
-                log.warn("process {} pid {} killed by signal {}", path, c.pid, st.code());
-                s.error("pid " + c.pid + " killed by signal " + st.code());
-            }
-        }
-        boolean currentChannel = c.channel == s.channel && !s.removed && !master.shuttingDown;
-        boolean quick = System.nanoTime() - c.startNanos < QUICK_EXIT_NANOS;
-        if (s.acceptMode() || s.systemdProtocol()) {
-            // a connection's child served it when it ended normally, or lived past a start-up failure
-            if (normal || !quick) {
-                c.useCount = 1;
-                master.throttler.probeSucceeded(s);
-            }
-        }
-        if (currentChannel && !s.throttled && c.useCount == 0) {
-            if (!normal) {
-                master.throttler.throttle(s, path);
-            } else if (!c.everTaken && quick) {
-                log.warn("process {} pid {} exited without taking a request", path, c.pid);
-                s.error("pid " + c.pid + " exited without taking a request");
-                master.throttler.throttle(s, path);
-            }
-        }
-        delete(c);
     }
 
-    /** Master_delete_child: forget {@code c} and let the policy decide again. */
-    private void delete(Child c) {
-        Service s = c.service;
+    private static void logAbnormal(Service s, Child c, ExitStatus st, String path, boolean told) {
+        if (told) {
+            // we told it to go; how a daemon leaves on SIGTERM (cleanup exits 15) is no news
+            log.debug("process {} pid {} {} after SIGTERM", path, c.pid, st);
+        } else if (st.kind() == ExitStatus.Kind.EXITED) {
+            log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
+            s.error("pid " + c.pid + " exit status " + st.code());
+        } else {
+            log.warn("process {} pid {} killed by signal {}", path, c.pid, st.code());
+            s.error("pid " + c.pid + " killed by signal " + st.code());
+        }
+    }
+
+    /** Master_delete_child: forget {@code c}; the caller lets the policy decide again. */
+    private void forget(Child c) {
         master.loop.unwatch(c.pidfd);
         Posix.closeQuietly(c.pidfd);
-        master.children.remove(c.pid);
-        master.admission.release(c.source);
-        s.children.remove(c.pid);
-        s.totalProc--;
-        if (c.avail) {
-            master.availability.less(s, c);
-        } else {
-            master.availability.listen(s);
+        if (c.proofTimer != null) {
+            c.proofTimer.cancel();
         }
-        master.childGone(s);
+        master.children.remove(c.pid);
+        master.admission.release(c.sourceKey);
+        c.service.forget(c);
     }
 }

@@ -1,34 +1,61 @@
 package org.jmaster.supervisor;
 
 import java.net.InetAddress;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.jmaster.conf.ServiceEntry;
+import org.jmaster.conf.ServiceSettings;
 import org.jmaster.net.Listener;
+import org.jmaster.supervisor.policy.Admission;
+import org.jmaster.supervisor.policy.Listening;
+import org.jmaster.supervisor.policy.Throttle;
+import org.jmaster.supervisor.policy.TokenBucket;
 
 /**
  * The run-time state of one master.cf service (Postfix's {@code MASTER_SERV}): its current table
- * entry, its listening descriptors, its status channel, its children and the counters and flags
- * that the availability policy reads. Owned by the loop thread.
+ * entry and typed settings, its listening descriptors, its status channel, its children and the
+ * books the policy reads. Owned by the loop thread.
+ *
+ * <p>Every piece of state has one writer. The child books ({@code children}, {@code availProc},
+ * {@code totalProc}, {@code unproven}) change only through the methods below, each named for the
+ * event that changes them; {@code throttle} is written by {@link Throttler} alone,
+ * {@code listening} by {@link Availability} alone, the prefork fields by {@link Prefork}, the
+ * wakeup fields by {@link Wakeups}, {@code entry}/{@code settings}/{@code channel}/{@code removed}
+ * by {@link Supervisor}.
  */
 final class Service {
     ServiceEntry entry;
+    ServiceSettings settings;
+    ChildProtocol protocol;
     final List<Listener> listeners;
     final List<InetAddress> addresses;
     final boolean localOnly;
     StatusChannel channel;
-    final Map<Integer, Child> children = new LinkedHashMap<>();
-    int availProc;
-    int totalProc;
-    boolean listening;
-    boolean throttled;
-    boolean conditionalWakeupPending;
     boolean removed;
+
+    // the child books
+    private final Map<Integer, Child> children = new LinkedHashMap<>();
+    private int availProc;
+    private int totalProc;
+    private int unproven;
+
+    // written by Availability
+    boolean listening;
     long busyWarnTime = Long.MIN_VALUE / 2;
     long stressExpireTime;
-    final ThrottleState throttle = new ThrottleState();
+
+    // written by Throttler
+    Throttle throttle = Throttle.OPEN;
+    EventLoop.Timer throttleTimer;
+
+    // written by Wakeups
+    boolean conditionalWakeupPending;
     EventLoop.Timer wakeupTimer;
+
     /** Counters for status and metrics; they survive reloads of the service. */
     long spawns;
     long exitsNormal;
@@ -37,72 +64,141 @@ final class Service {
     long throttles;
     long statusFrames;
     long wakeupsSent;
-    final ChildOutput.Budget stderrBudget = new ChildOutput.Budget();
-    /** What children inherit beyond their descriptors (-M user, rlimit_*, ...), resolved at (re)load. */
-    Inheritance inheritance = Inheritance.NONE;
-    /** Prefork: spawns per tick now (1, 2, 4 ... up to 32), and the pending maintenance timer. */
-    int preforkRamp = 1;
-    EventLoop.Timer preforkTimer;
-    long lastSpareRecycleMillis;
-    /** Half-open after a throttle: one probe child until a request completes. */
-    boolean probing;
-    /** Accept mode and admission control, from the entry's -M attributes (rebuilt on reload). */
-    TokenBucket rate;
-    java.util.List<SourceAddress.Network> exempt = java.util.List.of();
-    final java.util.Map<String, Long> refusals = new java.util.TreeMap<>();
+    final Map<String, Long> refusals = new TreeMap<>();
     String lastError = "";
     long lastErrorMillis;
+    final ChildOutput.Budget stderrBudget = new ChildOutput.Budget();
+
+    /** What children inherit beyond their descriptors (-M user, rlimit_*, ...), resolved at (re)load. */
+    Inheritance inheritance = Inheritance.NONE;
+    /** Admission rules and the service's own token bucket, resolved at (re)load. */
+    Admission.Rules admission;
+    TokenBucket rate;
+
+    // written by Prefork
+    int preforkRamp = 1;
+    EventLoop.Timer preforkTimer;
+    boolean preforkBusy;
+    long lastSpareRecycleMillis;
 
     Service(ServiceEntry entry, List<Listener> listeners, List<InetAddress> addresses, boolean localOnly) {
-        this.entry = entry;
         this.listeners = listeners;
         this.addresses = addresses;
         this.localOnly = localOnly;
+        configure(entry, System.nanoTime());
+    }
+
+    /** Takes {@code e} as the service's entry, with everything resolved from it (at start and reload). */
+    void configure(ServiceEntry e, long nowNanos) {
+        entry = e;
+        settings = e.settings();
+        protocol = ChildProtocol.of(settings.protocol());
+        admission = Admission.Rules.of(e.extName(), e.key().toString(), settings.admission());
+        rate = settings.admission().rate().map(r -> new TokenBucket(r.count(), r.periodSeconds(), nowNanos))
+                .orElse(null);
     }
 
     int maxProc() {
         return entry.maxProc();
     }
 
-    /** Postfix's MASTER_LIMIT_OK (0 means no limit), with one process only while probing after a throttle. */
-    boolean limitOk(int count) {
-        int limit = probing ? 1 : maxProc();
-        return limit == 0 || count < limit;
+    // ---- the child books
+
+    /** A child was spawned; Postfix's children start idle ({@code avail}), the master's connections busy. */
+    void adopt(Child c, boolean avail) {
+        children.put(c.pid, c);
+        totalProc++;
+        unproven++;
+        spawns++;
+        if (avail) {
+            c.avail = true;
+            availProc++;
+        }
     }
 
-    /** True for Postfix-protocol services (status channel, shared listeners); false for accept mode. */
-    boolean postfixProtocol() {
-        return entry.attributes().protocol().equals("postfix");
+    /** The child reported AVAIL: a request is done. Returns whether that changed anything (duplicates are allowed). */
+    boolean becameIdle(Child c) {
+        if (c.avail) {
+            return false;
+        }
+        c.avail = true;
+        availProc++;
+        c.useCount++;
+        return true;
     }
 
-    /** systemd socket activation: the child gets the listeners at fd 3 with LISTEN_FDS, one instance at a time. */
-    boolean systemdProtocol() {
-        return entry.attributes().protocol().equals("systemd");
+    /** The child reported TAKEN; returns whether it just proved itself (its first request). */
+    boolean tookRequest(Child c) {
+        if (c.avail) {
+            c.avail = false;
+            availProc--;
+        }
+        c.everTaken = true;
+        return prove(c);
     }
 
-    /** Accept mode: the master accepts and each connection gets its own child. */
-    boolean acceptMode() {
-        return entry.attributes().protocol().equals("inetd");
+    /** The child proved that the command starts; true the first time. */
+    boolean prove(Child c) {
+        if (c.proven) {
+            return false;
+        }
+        c.proven = true;
+        unproven--;
+        return true;
     }
 
-    /** Re-reads the admission settings of the (new) entry. */
-    void configureAdmission() {
-        rate = entry.attributes().getRate("rate")
-                .map(r -> new TokenBucket(r.count(), r.periodSeconds(), System.nanoTime())).orElse(null);
-        exempt = Admission.exemptions(entry.attributes());
+    /** The status channel was replaced: its children leave when convenient and stop counting as idle. */
+    void retireIdle() {
+        for (Child c : children.values()) {
+            if (c.avail) {
+                c.avail = false;
+                availProc--;
+            }
+        }
     }
 
-    java.util.Optional<String> throttleReply() {
-        return entry.attributes().get("throttle_reply");
+    /** The child was reaped. */
+    void forget(Child c) {
+        if (children.remove(c.pid) == null) {
+            throw new IllegalStateException("service " + label() + ": forgetting unknown pid " + c.pid);
+        }
+        totalProc--;
+        if (c.avail) {
+            c.avail = false;
+            availProc--;
+        }
+        if (!c.proven) {
+            unproven--;
+        }
     }
 
-    java.util.Optional<String> refuseReply() {
-        return entry.attributes().get("refuse_reply");
+    Collection<Child> children() {
+        return Collections.unmodifiableCollection(children.values());
+    }
+
+    int availProc() {
+        return availProc;
+    }
+
+    int totalProc() {
+        return totalProc;
+    }
+
+    int unproven() {
+        return unproven;
+    }
+
+    // ---- what the policy sees
+
+    /** The availability rule's view of this service. */
+    Listening.State listeningState(boolean stopping) {
+        return new Listening.State(removed || stopping, throttle, availProc, totalProc, unproven, maxProc(),
+                settings.throttleReply().isPresent(), settings.refuseReply().isPresent());
     }
 
     /** Stress-adaptive behaviour applies to services reachable from the network with more than one process. */
     boolean stressEligible() {
-        return !localOnly && maxProc() > 1;
+        return entry.stressEligible(localOnly);
     }
 
     void error(String text) {

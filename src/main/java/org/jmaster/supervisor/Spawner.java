@@ -8,6 +8,8 @@ import org.jmaster.nativ.PeerAddress;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SpawnPlan;
+import org.jmaster.conf.ServiceSettings;
+import org.jmaster.supervisor.policy.Listening;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,28 +36,19 @@ final class Spawner {
         this.master = master;
     }
 
-    /** One child for a readable listener: only when no child is idle, as Postfix's master_spawn insists. */
-    void spawn(Service s) {
-        if (s.throttled || s.availProc > 0 || !s.limitOk(s.totalProc)) {
-            throw new IllegalStateException("master_spawn: at process limit " + s.totalProc
-                    + " or idle/throttled (" + s.label() + ")");
+    /**
+     * One Postfix-protocol child: for a readable listener (Postfix's master_spawn) or ahead of demand
+     * (prefork). Calling it while the process limit or the throttle forbids a start is a bug, as
+     * Postfix's master_spawn insists; false when the child could not be started (logged, throttled).
+     */
+    boolean spawnPostfix(Service s) {
+        if (!Listening.mayStart(s.listeningState(master.shuttingDown))) {
+            throw new IllegalStateException("master_spawn: at process limit " + s.totalProc()
+                    + " or throttled (" + s.label() + ")");
         }
-        spawnPostfix(s);
-    }
-
-    /** Prefork: one more idle child ahead of demand; false when none could be started. */
-    boolean spawnIdle(Service s) {
-        if (s.throttled || !s.limitOk(s.totalProc)) {
-            return false;
-        }
-        return spawnPostfix(s);
-    }
-
-    private boolean spawnPostfix(Service s) {
         long gen = ++generation;
-        boolean stressed = s.stressEligible() && s.stressExpireTime > System.currentTimeMillis();
         List<String> argv = jitter(s, s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
-                s.stressEligible(), stressed));
+                s.stressEligible(), master.availability.stressed(s)));
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
         SpawnPlan.Builder plan = builder(s, path, argv, environment(s, Map.of("GENERATION", Long.toOctalString(gen))));
         if (plan == null) {
@@ -71,12 +64,12 @@ final class Spawner {
         if (pid < 0) {
             return false;
         }
-        Child c = track(s, pid, gen, argv);
+        track(s, pid, gen, argv);
         if (s.conditionalWakeupPending) {
             s.conditionalWakeupPending = false;
             master.wakeups.start(s);
         }
-        master.availability.more(s, c);
+        master.availability.listen(s);
         return true;
     }
 
@@ -90,8 +83,7 @@ final class Spawner {
         List<String> argv = plainArgv(s);
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
         int n = s.listeners.size();
-        List<String> names = new ArrayList<>(List.of(s.entry.attributes().get("fdname").orElse(s.entry.extName())
-                .split(":")));
+        List<String> names = new ArrayList<>(s.settings.fdNames());
         while (names.size() < n) {
             names.add(names.get(names.size() - 1));
         }
@@ -109,8 +101,7 @@ final class Spawner {
         if (pid < 0) {
             return;
         }
-        Child c = track(s, pid, gen, argv);
-        c.everTaken = true;
+        track(s, pid, gen, argv);
         master.availability.listen(s);
     }
 
@@ -124,7 +115,7 @@ final class Spawner {
     /** The child's environment: the base, {@code extra}, then the service's {@code -M env=}. */
     private List<String> environment(Service s, Map<String, String> extra) {
         Map<String, String> all = new LinkedHashMap<>(extra);
-        all.putAll(Inheritance.extraEnvironment(s.entry));
+        all.putAll(s.settings.exec().env());
         return master.environment.plus(all);
     }
 
@@ -143,8 +134,7 @@ final class Spawner {
             mailOwner = mailOwner();
             if (mailOwner == null) {
                 log.warn("master_spawn: service {}: cannot drop privileges: {}", s.label(), ownerProblem);
-                s.error("cannot drop privileges: " + ownerProblem);
-                master.throttler.throttle(s, path);
+                master.throttler.cannotStart(s, path, "cannot drop privileges: " + ownerProblem);
                 return null;
             }
         }
@@ -183,22 +173,20 @@ final class Spawner {
 
     /**
      * Accept mode: a child for one accepted connection, on its descriptors 0 and 1, with the
-     * UCSPI/inetd environment and master.cf's command line exactly as written. The caller closes
-     * {@code conn} afterwards.
+     * UCSPI/inetd environment and master.cf's command line exactly as written; it counts against
+     * {@code sourceKey} in admission control until it is reaped. The caller closes {@code conn}
+     * afterwards, and releases {@code sourceKey} when no child was started.
      */
-    void spawnConnection(Service s, int conn, PeerAddress peer, Child.Source source) {
+    void spawnConnection(Service s, int conn, PeerAddress peer, String sourceKey) {
         long gen = ++generation;
         List<String> argv = plainArgv(s);
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
         SpawnPlan.Builder plan = builder(s, path, argv, environment(s, connectionEnvironment(conn, peer)));
         int pid = plan == null ? -1 : launch(s, plan.dup2(conn, 0).dup2(conn, 1), path);
         if (pid < 0) {
-            master.admission.release(source);
             return;
         }
-        Child c = track(s, pid, gen, argv);
-        c.source.key = source.key;
-        c.everTaken = true;
+        track(s, pid, gen, argv).sourceKey = sourceKey;
         master.availability.listen(s);
     }
 
@@ -237,7 +225,7 @@ final class Spawner {
      * minus up to N (at least 1), so that siblings do not all retire at the same moment.
      */
     private List<String> jitter(Service s, List<String> argv) {
-        int n = s.entry.attributes().getInt("max_use_jitter").orElse(0);
+        int n = s.settings.maxUseJitter();
         if (n <= 0) {
             return argv;
         }
@@ -265,20 +253,27 @@ final class Spawner {
         } catch (NativeException e) {
             err.abandon();
             log.warn("master_spawn: exec {}: {}", path, e.strerror());
-            s.error("exec " + path + ": " + e.strerror());
-            master.throttler.throttle(s, path);
+            master.throttler.cannotStart(s, path, "exec " + path + ": " + e.strerror());
             return -1;
         }
     }
 
     private Child track(Service s, int pid, long gen, List<String> argv) {
-        Child c = new Child(pid, pidfd(pid), gen, s, s.channel);
-        s.children.put(pid, c);
-        s.totalProc++;
+        Child c = new Child(pid, pidfd(pid), gen, s, s.channel, master.loop.nanoTime());
+        s.adopt(c, s.protocol.startsIdle);
         master.children.put(pid, c);
         master.spawns++;
-        s.spawns++;
         master.loop.watchRead(c.pidfd, (fd, rev) -> master.reaper.reap(c));
+        if (s.throttle.probing() && s.protocol.provenByLiving()) {
+            // a probe of a protocol without status frames proves the command by staying alive
+            c.proofTimer = master.loop.schedule(ChildProtocol.QUICK_EXIT_NANOS / 1_000_000L, () -> {
+                c.proofTimer = null;
+                if (s.prove(c)) {
+                    master.throttler.proven(s);
+                    master.availability.listen(s);
+                }
+            });
+        }
         if (log.isDebugEnabled()) {
             log.debug("spawn: service {} pid {} generation {} argv {}", s.label(), pid, gen, argv);
         }
@@ -288,21 +283,23 @@ final class Spawner {
     private static int pidfd(int pid) {
         try {
             return Posix.pidfdOpen(pid);
-        } catch (NativeException e) {
-            // cannot happen for our own unreaped child; without a pidfd we could never reap it
+        } catch (NativeException | RuntimeException e) {
+            // no descriptor left (EMFILE): without a pidfd the child could never be reaped by us, so
+            // it must not run untracked; the subreaper flag collects it
+            Posix.kill(pid, org.jmaster.nativ.Signals.SIGKILL);
             throw new IllegalStateException("pidfd_open " + pid + ": " + e.getMessage(), e);
         }
     }
 
     /** Where the child's stderr goes: {@code -M stderr=}, default inherit for Postfix's protocol, else log. */
     private StderrPlan stderrPlan(Service s, SpawnPlan.Builder plan) {
-        String mode = s.entry.attributes().get("stderr").orElse(s.postfixProtocol() ? "inherit" : "log");
-        if (mode.equals("log")) {
+        ServiceSettings.Stderr mode = s.settings.stderr();
+        if (mode == ServiceSettings.Stderr.LOG) {
             int[] pipe = Posix.pipe2(false);
             plan.dup2(pipe[1], 2);
             return new StderrPlan(pipe);
         }
-        if (mode.equals("null")) {
+        if (mode == ServiceSettings.Stderr.NULL) {
             plan.open(2, "/dev/null", Posix.O_WRONLY);
         }
         return new StderrPlan(null);

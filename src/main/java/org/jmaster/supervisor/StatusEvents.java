@@ -91,18 +91,21 @@ final class StatusEvents {
         }
         switch (f.avail()) {
             case StatusChannel.STAT_AVAIL:
-                if (!c.avail) {
-                    c.useCount++;
-                    master.throttler.probeSucceeded(s);
-                    master.availability.more(s, c);
+                if (s.becameIdle(c)) {
+                    master.throttler.completed(s);
+                    master.availability.listen(s);
                 }
                 break;
-            case StatusChannel.STAT_TAKEN:
-                if (c.avail) {
-                    c.everTaken = true;
-                    master.availability.less(s, c);
+            case StatusChannel.STAT_TAKEN: {
+                boolean wasIdle = c.avail;
+                if (s.tookRequest(c)) {
+                    master.throttler.proven(s);
+                }
+                if (wasIdle) {
+                    master.availability.listen(s);
                 }
                 break;
+            }
             default:
                 // Postfix's text, with its arguments swapped back into the order the words promise
                 if (budget(s)) {

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
+import org.jmaster.conf.Protocol;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceKey;
 import org.jmaster.conf.ServiceTable;
@@ -22,6 +23,7 @@ import org.jmaster.net.AddressResolver;
 import org.jmaster.net.Listener;
 import org.jmaster.net.Listeners;
 import org.jmaster.net.SocketActivation;
+import org.jmaster.supervisor.policy.Admission;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,18 +62,19 @@ public final class Supervisor {
         }
     }
 
-    final EventLoop loop = new EventLoop();
+    final EventLoop loop;
     final boolean foreground;
     final boolean verbose;
-    final Availability availability = new Availability(this);
-    final Spawner spawner = new Spawner(this);
-    final StatusEvents statusEvents = new StatusEvents(this);
-    final Reaper reaper = new Reaper(this);
-    final Throttler throttler = new Throttler(this);
-    final Wakeups wakeups = new Wakeups(this);
-    final Acceptor acceptor = new Acceptor(this);
+    // the modules that act on the books; made after the loop, which some of them hold
+    final Availability availability;
+    final Spawner spawner;
+    final StatusEvents statusEvents;
+    final Reaper reaper;
+    final Throttler throttler;
+    final Wakeups wakeups;
+    final Acceptor acceptor;
     final Admission admission = new Admission();
-    final Prefork prefork = new Prefork(this);
+    final Prefork prefork;
     final Map<Integer, Child> children = new HashMap<>();
     private final Map<ServiceKey, Service> services = new LinkedHashMap<>();
     private final Config config;
@@ -88,6 +91,20 @@ public final class Supervisor {
     private final long startedAtMillis = System.currentTimeMillis();
 
     public Supervisor(Config config) {
+        this(config, EventLoop.Clock.SYSTEM);
+    }
+
+    /** A supervisor whose loop and decisions read {@code clock} (tests drive a fake one). */
+    Supervisor(Config config, EventLoop.Clock clock) {
+        this.loop = new EventLoop(clock);
+        this.availability = new Availability(this);
+        this.spawner = new Spawner(this);
+        this.statusEvents = new StatusEvents(this);
+        this.reaper = new Reaper(this);
+        this.throttler = new Throttler(this);
+        this.wakeups = new Wakeups(this);
+        this.acceptor = new Acceptor(this);
+        this.prefork = new Prefork(this);
         this.config = config;
         this.foreground = config.foreground();
         this.verbose = config.verbose();
@@ -98,6 +115,15 @@ public final class Supervisor {
      * with the reason when a listener cannot be opened; nothing is left open then.
      */
     public void start(MainConfig main, ServiceTable table, SocketActivation passed) throws IOException, ConfigException {
+        start(main, table, passed, true);
+    }
+
+    /**
+     * {@link #start}; without {@code signals} the process's signal handlers and its subreaper flag
+     * are left alone (an in-process test harness: the test JVM's signals are not the master's).
+     */
+    void start(MainConfig main, ServiceTable table, SocketActivation passed, boolean signals)
+            throws IOException, ConfigException {
         activation = passed;
         settings = MasterSettings.from(main);
         environment = ChildEnvironment.startup(System.getenv(), settings);
@@ -127,6 +153,9 @@ public final class Supervisor {
         }
         for (String unclaimed : activation.closeUnclaimed()) {
             log.warn("passed listener {} matches no service: closed", unclaimed);
+        }
+        if (!signals) {
+            return;
         }
         boolean reapOrphans = config.initMode();
         if (!reapOrphans) {
@@ -163,6 +192,16 @@ public final class Supervisor {
 
     java.nio.file.Path execShim() {
         return config.execShim();
+    }
+
+    /** The running service named {@code extName}, or null (for tests on the loop thread). */
+    Service service(String extName) {
+        for (Service s : services.values()) {
+            if (s.entry.extName().equals(extName)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** The loop, for servers that share it (control socket, metrics). */
@@ -244,7 +283,7 @@ public final class Supervisor {
         }
         Service s = new Service(e, listeners, addresses, localOnly);
         try {
-            s.inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+            s.inheritance = Inheritance.of(e, e.protocol() == Protocol.SYSTEMD);
             s.channel = StatusChannel.open();
         } catch (ConfigException ex) {
             Listeners.close(listeners);
@@ -254,7 +293,6 @@ public final class Supervisor {
             Listeners.close(listeners);
             throw new IOException("service " + e.extName() + "(" + e.name() + "): " + Failure.describe(ex), ex);
         }
-        s.configureAdmission();
         return s;
     }
 
@@ -305,12 +343,7 @@ public final class Supervisor {
         s.channel.close();
         // children of the closed channel can no longer report and are on their way out: counting them
         // as idle would keep new clients waiting until they exit (they still count against the limit)
-        for (Child c : s.children.values()) {
-            if (c.avail) {
-                c.avail = false;
-                s.availProc--;
-            }
-        }
+        s.retireIdle();
         s.channel = fresh;
         statusEvents.watch(s, s.channel);
         wakeups.start(s);
@@ -407,7 +440,7 @@ public final class Supervisor {
     private void update(Service s, ServiceEntry e, MasterSettings fresh) {
         Inheritance inheritance;
         try {
-            inheritance = Inheritance.of(e, e.attributes().protocol().equals("systemd"));
+            inheritance = Inheritance.of(e, e.protocol() == Protocol.SYSTEMD);
         } catch (ConfigException ex) {
             ex.errors().forEach(err -> log.warn("{}", err));
             log.warn("service {}: keeping its previous settings", s.label());
@@ -424,8 +457,12 @@ public final class Supervisor {
             log.warn("service {}: ignoring inet_interfaces change", e.extName());
             log.warn("to change inet_interfaces, stop and start Postfix");
         }
-        s.entry = e;
-        s.configureAdmission();
+        boolean commandChanged = !s.entry.command().equals(e.command()) || !s.entry.args().equals(e.args());
+        s.configure(e, loop.nanoTime());
+        if (commandChanged) {
+            // what failed before says nothing about the new command
+            throttler.commandChanged(s);
+        }
         s.conditionalWakeupPending = e.conditionalWakeup();
         restartChannel(s, channel);
     }
@@ -434,7 +471,7 @@ public final class Supervisor {
     public String summary() {
         int idle = 0;
         for (Service s : services.values()) {
-            idle += s.availProc;
+            idle += s.availProc();
         }
         return services.size() + " services, " + children.size() + " children (" + idle + " idle), " + spawns
                 + " spawned";
@@ -447,7 +484,7 @@ public final class Supervisor {
         warnFrozen("inet_protocols", String.join(" ", old.inetProtocols()), String.join(" ", fresh.inetProtocols()));
         return new MasterSettings(old.configDirectory(), old.queueDirectory(), fresh.daemonDirectory(),
                 fresh.defaultProcessLimit(), fresh.throttleSeconds(), fresh.throttleMaxSeconds(),
-                fresh.throttleResetSeconds(), fresh.shutdownGraceSeconds(), fresh.inetInterfaces(),
+                fresh.shutdownGraceSeconds(), fresh.inetInterfaces(),
                 old.inetProtocols(), fresh.tcpWindowSize(), fresh.mailOwner(), fresh.syslogName(),
                 fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment(),
                 fresh.maxUse());
@@ -465,17 +502,15 @@ public final class Supervisor {
     private void stop(Service s) {
         s.removed = true;
         wakeups.cancel(s);
-        if (s.throttle.timer != null) {
-            s.throttle.timer.cancel();
-        }
+        throttler.stopped(s);
         availability.listen(s);
         loop.unwatch(s.channel.masterFd);
         s.channel.close();
-        for (Child c : s.children.values()) {
+        for (Child c : s.children()) {
             Posix.kill(c.pid, Signals.SIGTERM);
         }
         Listeners.close(s.listeners);
-        log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.children.size());
+        log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
     }
 
     /** SIGTERM/SIGINT: pass SIGTERM on to every child, give them a grace period, then SIGKILL. */
@@ -543,22 +578,22 @@ public final class Supervisor {
         List<Snapshot.ServiceView> views = new ArrayList<>();
         for (Service s : services.values()) {
             int busy = 0;
-            for (Child c : s.children.values()) {
+            for (Child c : s.children()) {
                 busy += c.avail || c.channel != s.channel ? 0 : 1;
             }
             ServiceEntry e = s.entry;
             views.add(new Snapshot.ServiceView(e.extName(), e.name(), e.type().wireName(),
                     s.listeners.stream().map(Listener::endpoint).toList(), e.maxProc(), e.wakeupSeconds(),
-                    s.totalProc, s.availProc, busy, s.spawns, s.exitsNormal, s.exitsStatus, s.exitsSignal,
-                    s.throttles, s.statusFrames, s.throttled, s.throttled ? s.throttle.retryAtMillis : 0,
+                    s.totalProc(), s.availProc(), busy, s.spawns, s.exitsNormal, s.exitsStatus, s.exitsSignal,
+                    s.throttles, s.statusFrames, s.throttle.throttled(), s.throttle.retryAtMillis(),
                     s.lastError, s.lastErrorMillis, e.execPath(settings.daemonDirectory()).toString(),
-                    e.attributes().protocol(), s.probing, Map.copyOf(s.refusals)));
+                    e.protocol().wireName(), s.throttle.probing(), Map.copyOf(s.refusals)));
         }
         List<Snapshot.ChildView> kids = new ArrayList<>();
         for (Child c : children.values()) {
-            boolean retiring = c.channel != c.service.channel || c.service.removed;
+            boolean retiring = c.retiring();
             kids.add(new Snapshot.ChildView(c.pid, c.service.entry.extName(), c.avail ? "idle" : retiring
-                    ? "retiring" : "busy", c.useCount, (System.nanoTime() - c.startNanos) / 1_000_000L,
+                    ? "retiring" : "busy", c.useCount, (loop.nanoTime() - c.startNanos) / 1_000_000L,
                     c.generation, retiring));
         }
         return new Snapshot(ProcessHandle.current().pid(), startedAtMillis, (now - startedAtMillis) / 1000,

@@ -1,14 +1,16 @@
 package org.jmaster.supervisor;
 
+import org.jmaster.supervisor.policy.Throttle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stops spawning for a service whose children fail at start-up (Postfix's {@code master_throttle}),
- * with an exponential backoff instead of Postfix's fixed delay. While throttled the listeners are
- * not watched (or, with {@code throttle_reply}, answered by the master) and wakeups are skipped.
- * When the timer fires the service is half-open: one probe child, and the full process limit only
- * once that child completes a request; if it fails, the next, longer throttle follows.
+ * Applies the throttle rule (decided by the pure {@link Throttle}) to a service (Postfix's
+ * {@code master_throttle}): the only writer of a service's throttle state and timer. It logs with
+ * Postfix's words plus the delay, arms the timer, and lets the availability rule decide again.
+ * While throttled the listeners are not watched (or, with {@code throttle_reply}, answered by the
+ * master) and wakeups are skipped; afterwards the service probes one new start at a time until a
+ * child proves itself.
  */
 final class Throttler {
     private static final Logger log = LoggerFactory.getLogger("master");
@@ -18,68 +20,123 @@ final class Throttler {
         this.master = master;
     }
 
-    void throttle(Service s, String path) {
-        if (s.throttled) {
-            return;
+    private Throttle.Backoff backoff() {
+        MasterSettings st = master.settings;
+        return new Throttle.Backoff(st.throttleSeconds() * 1000, st.throttleMaxSeconds() * 1000);
+    }
+
+    /** A child of {@code s} ended before it proved the command ({@code path}) starts. */
+    void failedStart(Service s, String path) {
+        Throttle.Decision d = s.throttle.failedStart(backoff(), master.loop.currentTimeMillis());
+        if (apply(s, d)) {
+            log.warn("{}: bad command startup -- throttling for {}s", path, d.delayMillis() / 1000);
+        } else if (!s.throttle.throttled()) {
+            log.info("service {}: start-up failure {} of {} in a row tolerated (the command has served before)",
+                    s.label(), s.throttle.streak(), Throttle.TOLERATED);
         }
-        long delay = begin(s);
-        log.warn("{}: bad command startup -- throttling for {}s", path, delay);
     }
 
     /**
-     * A spawn for {@code s} failed in the master itself (no descriptor left for a pipe or a pidfd, no
-     * memory): a failed spawn, as Postfix's failed fork — logged, and the service throttled with the
-     * same backoff as a child that fails at start-up, so the listener cannot cause a spawn loop.
+     * A spawn for {@code s} failed in the master itself (exec failed, no descriptor left for a pipe
+     * or a pidfd, no memory): as Postfix's failed fork, logged, and the service throttled, so the
+     * listener cannot cause a spawn loop.
      */
-    void spawnFailed(Service s, Throwable t) {
+    void spawnFailed(Service s, String why, Throwable detail) {
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        String why = Failure.describe(t);
-        log.debug("master_spawn: {}", path, t);
+        if (detail != null) {
+            log.debug("master_spawn: {}", path, detail);
+        }
         s.error("spawn " + path + ": " + why);
-        if (s.throttled || s.removed || master.shuttingDown) {
+        if (s.removed || master.shuttingDown) {
             log.warn("master_spawn: {}: {}", path, why);
             return;
         }
-        long delay = begin(s);
-        log.warn("master_spawn: {}: {} -- throttling for {}s", path, why, delay);
+        Throttle.Decision d = s.throttle.spawnFailed(backoff(), master.loop.currentTimeMillis());
+        if (apply(s, d)) {
+            log.warn("master_spawn: {}: {} -- throttling for {}s", path, why, d.delayMillis() / 1000);
+        } else {
+            log.warn("master_spawn: {}: {}", path, why);
+        }
     }
 
-    /** Throttles {@code s} (not yet throttled) and returns the delay in seconds. */
-    private long begin(Service s) {
-        MasterSettings st = master.settings;
-        long delay = s.throttle.nextDelaySeconds(st.throttleSeconds(), st.throttleMaxSeconds(),
-                st.throttleResetSeconds(), System.nanoTime());
-        s.throttles++;
-        s.throttled = true;
-        s.probing = false;
-        s.throttle.retryAtMillis = System.currentTimeMillis() + delay * 1000;
-        s.throttle.timer = master.loop.schedule(delay * 1000, () -> unthrottle(s));
-        master.availability.listen(s);
-        return delay;
-    }
-
-    void unthrottle(Service s) {
-        if (!s.throttled) {
+    /**
+     * A child of {@code s} could not be started at all (exec failed, no usable {@code mail_owner}):
+     * the caller logged why; as Postfix's child that dies in execvp, a bad command startup, but
+     * throttled at once (trying again cannot help until the delay is over).
+     */
+    void cannotStart(Service s, String path, String error) {
+        s.error(error);
+        if (s.removed || master.shuttingDown) {
             return;
         }
-        if (s.throttle.timer != null) {
-            s.throttle.timer.cancel();
+        Throttle.Decision d = s.throttle.spawnFailed(backoff(), master.loop.currentTimeMillis());
+        if (apply(s, d)) {
+            log.warn("{}: bad command startup -- throttling for {}s", path, d.delayMillis() / 1000);
         }
-        s.throttled = false;
-        // half-open: one probe child; the service is healthy again once it completes a request
-        s.probing = true;
-        s.throttle.unthrottled(System.nanoTime());
-        log.debug("service {}: throttle over, probing with one process", s.label());
-        master.availability.listen(s);
     }
 
-    /** A child of {@code s} completed a request: a probe after a throttle ends the half-open state. */
-    void probeSucceeded(Service s) {
-        if (s.probing) {
-            s.probing = false;
+    /** A new child of {@code s} proved the command starts. */
+    void proven(Service s) {
+        set(s, s.throttle.proven());
+    }
+
+    /** A child of {@code s} completed a request: the backoff starts from its base again. */
+    void completed(Service s) {
+        set(s, s.throttle.completed());
+    }
+
+    /** The service's command changed at reload: a fresh start for the new one. */
+    void commandChanged(Service s) {
+        cancelTimer(s);
+        set(s, s.throttle.commandChanged());
+    }
+
+    /** The service is stopped: no timer may outlive it. */
+    void stopped(Service s) {
+        cancelTimer(s);
+    }
+
+    private void delayOver(Service s) {
+        s.throttleTimer = null;
+        set(s, s.throttle.delayOver());
+        if (s.throttle.probing()) {
+            log.info("service {}: throttle over, probing one start at a time", s.label());
+        }
+    }
+
+    /** Adopts the decision; true when the service has just become throttled. */
+    private boolean apply(Service s, Throttle.Decision d) {
+        if (!d.throttles()) {
+            set(s, d.next());
+            return false;
+        }
+        s.throttles++;
+        cancelTimer(s);
+        s.throttle = d.next();
+        s.throttleTimer = master.loop.schedule(d.delayMillis(), () -> delayOver(s));
+        master.availability.listen(s);
+        return true;
+    }
+
+    private void set(Service s, Throttle next) {
+        Throttle before = s.throttle;
+        if (next.equals(before)) {
+            return;
+        }
+        s.throttle = next;
+        if (before.probing() && next.phase() == Throttle.Phase.OPEN) {
             log.info("service {}: probe succeeded, back to {} process(es)", s.label(),
                     s.maxProc() == 0 ? "unlimited" : Integer.toString(s.maxProc()));
+        }
+        if (before.phase() != next.phase()) {
             master.availability.listen(s);
+        }
+    }
+
+    private static void cancelTimer(Service s) {
+        if (s.throttleTimer != null) {
+            s.throttleTimer.cancel();
+            s.throttleTimer = null;
         }
     }
 }

@@ -55,7 +55,7 @@ final class Wakeups {
         }
         // the next trigger is armed first: nothing that goes wrong with this one may end the series
         s.wakeupTimer = master.loop.schedule(s.entry.wakeupSeconds() * 1000L, () -> fire(s));
-        if (!s.throttled) {
+        if (!s.throttle.throttled()) {
             try {
                 send(s);
                 s.wakeupsSent++;

@@ -112,7 +112,6 @@ class MainConfigTest {
         assertThat(m.get("process_name")).isEqualTo("master");
         assertThat(m.get("mail_version")).isEmpty();
         assertThat(m.get("service_throttle_max_time")).isEqualTo("3600s");
-        assertThat(m.get("service_throttle_reset_time")).isEqualTo("600s");
         assertThat(m.get("master_shutdown_grace_time")).isEqualTo("5s");
         assertThat(m.get("no_such_parameter")).isEmpty();
         assertThat(m.isSet("max_idle")).isFalse();
@@ -334,7 +333,6 @@ class MainConfigTest {
         assertThat(m.getTimeSeconds("ipc_timeout")).isEqualTo(9);
         assertThat(m.getTimeSeconds("daemon_timeout")).isEqualTo(1);
         assertThat(main("").getTimeSeconds("service_throttle_max_time")).isEqualTo(3600);
-        assertThat(main("").getTimeSeconds("service_throttle_reset_time")).isEqualTo(600);
         assertThat(main("").getTimeSeconds("master_shutdown_grace_time")).isEqualTo(5);
     }
 

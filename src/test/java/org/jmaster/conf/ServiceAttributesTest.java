@@ -31,7 +31,7 @@ class ServiceAttributesTest {
         assertThat(e.args()).containsExactly("a", "-o", "x=y", "b");
         assertThat(e.attributes().asMap()).containsExactly(Map.entry("protocol", "inetd"),
                 Map.entry("refuse_reply", "421 4.7.0 too many connections"), Map.entry("max_per_source", "3"));
-        assertThat(e.attributes().protocol()).isEqualTo("inetd");
+        assertThat(e.protocol()).isEqualTo(Protocol.INETD);
         assertThat(e.attributes().getInt("max_per_source")).hasValue(3);
         assertThat(e.childArgv(false, false, 1, false, false))
                 .containsExactly("cmd", "-n", "smtp", "-t", "inet", "-u", "a", "-o", "x=y", "b");
@@ -53,10 +53,36 @@ class ServiceAttributesTest {
     }
 
     @Test
+    void settingsAreTypedWithTheirDefaults() throws Exception {
+        ServiceSettings d = entry("svc unix - - n - - prog").settings();
+        assertThat(d.protocol()).isEqualTo(Protocol.POSTFIX);
+        assertThat(d.stderr()).isEqualTo(ServiceSettings.Stderr.INHERIT);
+        assertThat(d.fdNames()).containsExactly("svc");
+        assertThat(d.admission().sourcePrefix()).isEqualTo("32/64");
+        assertThat(d.prefork()).isZero();
+        ServiceSettings s = entry("127.0.0.1:9 inet n - n - 4 /bin/cat -M protocol=inetd -M max_per_source=2"
+                + " -M source_prefix=24/48 -M rate=10/1m -M refuse_reply={421 busy} -M rlimit_nofile=64"
+                + " -M rlimit_core=1m -M user=nobody -M groups=adm,mail -M env={A=1 B=2}").settings();
+        assertThat(s.protocol()).isEqualTo(Protocol.INETD);
+        assertThat(s.stderr()).isEqualTo(ServiceSettings.Stderr.LOG);
+        assertThat(s.admission().maxPerSource()).isEqualTo(2);
+        assertThat(s.admission().ipv4Bits()).isEqualTo(24);
+        assertThat(s.admission().ipv6Bits()).isEqualTo(48);
+        assertThat(s.admission().rate()).contains(new ServiceAttribute.Rate(10, 60));
+        assertThat(s.refuseReply()).contains("421 busy");
+        assertThat(s.exec().rlimits()).containsExactly(java.util.Map.entry("nofile", 64L),
+                java.util.Map.entry("core", 1L << 20));
+        assertThat(s.exec().user()).contains("nobody");
+        assertThat(s.exec().groups()).contains(java.util.List.of("adm", "mail"));
+        assertThat(s.exec().env()).containsExactly(java.util.Map.entry("A", "1"), java.util.Map.entry("B", "2"));
+        assertThat(entry("web unix n - n - 1 /bin/web -M protocol=systemd -M fdname=a:b").settings().fdNames())
+                .containsExactly("a", "b");
+    }
+
+    @Test
     void defaults() throws Exception {
         ServiceAttributes a = attrs("");
         assertThat(a).isSameAs(ServiceAttributes.EMPTY);
-        assertThat(a.protocol()).isEqualTo("postfix");
         assertThat(a.get("protocol")).isEmpty();
         assertThat(a.valueOrDefault(ServiceAttribute.SOURCE_PREFIX)).contains("32/64");
         assertThat(a.valueOrDefault(ServiceAttribute.USER)).isEmpty();

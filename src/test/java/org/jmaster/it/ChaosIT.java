@@ -91,6 +91,53 @@ class ChaosIT {
         }
     }
 
+    /**
+     * Issue 13, fault 1: killing children of a command that serves is no "bad command startup". Under a
+     * storm of SIGKILLs (8 clients, max_use 5, a kill every 250 ms for 3 s) the service is never
+     * throttled and no client waits out its 5 s time-out; before the throttle rule, the first kill of
+     * a child that had not completed a request throttled the service and every client timed out.
+     */
+    @Test
+    void killStormOnACommandThatServesNeverThrottlesNorTimesAClientOut() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = master(port, "20 " + CHILD + " -o max_use=5")) {
+            m.start();
+            ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
+            AtomicInteger kills = new AtomicInteger();
+            CountDownLatch ticks = new CountDownLatch(12);
+            SessionLoad load = SessionLoad.loop(port, 8);
+            try {
+                await().atMost(Duration.ofSeconds(20)).until(() -> load.ok.get() >= 40);
+                killer.scheduleAtFixedRate(() -> {
+                    List<Long> kids = workers(m);
+                    if (!kids.isEmpty()) {
+                        ProcessHandle.of(kids.get(ThreadLocalRandom.current().nextInt(kids.size())))
+                                .ifPresent(p -> {
+                                    if (p.destroyForcibly()) {
+                                        kills.incrementAndGet();
+                                    }
+                                });
+                    }
+                    ticks.countDown();
+                }, 0, 250, TimeUnit.MILLISECONDS);
+                assertThat(ticks.await(30, TimeUnit.SECONDS)).isTrue();
+                killer.shutdownNow();
+                assertThat(killer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+                // every session begun during the storm has ended by now, or waits out its time-out
+                long before = load.ok.get();
+                await().atMost(Duration.ofSeconds(20)).until(() -> load.ok.get() >= before + 40);
+            } finally {
+                killer.shutdownNow();
+                load.close();
+            }
+            assertThat(kills.get()).as("kills delivered").isGreaterThanOrEqualTo(10);
+            assertThat(m.logText()).as("the master's log").contains("killed by signal 9")
+                    .doesNotContain("bad command startup");
+            assertThat(load.timedOut.get()).as(load.summary()).isZero();
+            assertThat(load.refused.get()).as(load.summary()).isZero();
+        }
+    }
+
     @Test
     void reloadStormUnderLoadLosesNoSession() throws Exception {
         int port = MasterProcess.freePort();

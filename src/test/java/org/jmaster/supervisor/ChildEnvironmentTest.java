@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ChildEnvironmentTest {
     private static MasterSettings settings(String syslogName, String maillogFile, List<String> imports) {
         return new MasterSettings(Path.of("/etc/x"), Path.of("/var/spool/x"), Path.of("/usr/lib/x"), 100, 60, 3600,
-                600, 5, List.of("all"), List.of("all"), 0, "postfix", syslogName, maillogFile, "postlog",
+                5, List.of("all"), List.of("all"), 0, "postfix", syslogName, maillogFile, "postlog",
                 "mail.example", imports, 100);
     }
 

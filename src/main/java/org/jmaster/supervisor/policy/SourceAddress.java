@@ -1,4 +1,4 @@
-package org.jmaster.supervisor;
+package org.jmaster.supervisor.policy;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -11,10 +11,10 @@ import java.util.List;
  * IPv4 /32 and IPv6 /64 by default, so a client cannot rotate through its own /64), and matched
  * against {@code source_exempt} lists. Immutable helpers.
  */
-final class SourceAddress {
+public final class SourceAddress {
     /** One {@code addr[/bits]} of an exemption list. */
-    record Network(byte[] address, int bits) {
-        boolean contains(InetAddress a) {
+    public record Network(byte[] address, int bits) {
+        public boolean contains(InetAddress a) {
             byte[] b = a.getAddress();
             return b.length == address.length && samePrefix(b, address, bits);
         }
@@ -22,10 +22,12 @@ final class SourceAddress {
 
     private SourceAddress() {}
 
-    /** The key of {@code a} under {@code source_prefix} ({@code "32/64"}): the masked address and its length. */
-    static String key(InetAddress a, String sourcePrefix) {
-        String[] p = sourcePrefix.split("/");
-        int bits = a instanceof Inet4Address ? Integer.parseInt(p[0]) : Integer.parseInt(p[1]);
+    /**
+     * The key of {@code a} under {@code source_prefix} ({@code ipv4Bits/ipv6Bits}): the masked
+     * address and its length, e.g. {@code 192.0.2.0/24}.
+     */
+    public static String key(InetAddress a, int ipv4Bits, int ipv6Bits) {
+        int bits = a instanceof Inet4Address ? ipv4Bits : ipv6Bits;
         byte[] b = a.getAddress().clone();
         mask(b, bits);
         try {
@@ -40,7 +42,7 @@ final class SourceAddress {
      * anything else ({@code local}). Never asks DNS: IPv4 is parsed here, and the JDK parses a
      * string that starts with a hex digit or a colon and has a colon as an IPv6 literal only.
      */
-    static InetAddress parseLiteral(String s) {
+    public static InetAddress parseLiteral(String s) {
         if (s == null || s.isEmpty()) {
             return null;
         }
@@ -71,7 +73,7 @@ final class SourceAddress {
         }
     }
 
-    static List<Network> parseList(List<String> items) {
+    public static List<Network> parseList(List<String> items) {
         List<Network> out = new ArrayList<>();
         for (String item : items) {
             int slash = item.indexOf('/');
@@ -87,7 +89,7 @@ final class SourceAddress {
         return out;
     }
 
-    static boolean exempt(List<Network> list, InetAddress a) {
+    public static boolean exempt(List<Network> list, InetAddress a) {
         for (Network n : list) {
             if (n.contains(a)) {
                 return true;
