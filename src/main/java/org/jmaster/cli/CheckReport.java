@@ -12,8 +12,8 @@ import org.jmaster.conf.Protocol;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceTable;
 import org.jmaster.conf.ServiceType;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.UncheckedNativeException;
+import org.jmaster.nativ.Users;
 import org.jmaster.net.AddressResolver;
 import org.jmaster.supervisor.ChildIdentity;
 
@@ -35,8 +35,8 @@ final class CheckReport {
             problems.add(main.get("config_directory") + "/main.cf: " + e.getMessage());
         }
         Path daemonDir = Path.of(main.get("daemon_directory"));
-        boolean root = Posix.geteuid() == 0;
-        Posix.Passwd mailOwner = null;
+        boolean root = Users.geteuid() == 0;
+        Users.Passwd mailOwner = null;
         String mailOwnerProblem = null;
         try {
             mailOwner = ChildIdentity.mailOwner(main.get("mail_owner"));

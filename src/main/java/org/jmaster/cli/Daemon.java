@@ -3,8 +3,11 @@ package org.jmaster.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PollSet;
+import org.jmaster.nativ.Processes;
+import org.jmaster.nativ.Spawn;
 import org.jmaster.nativ.SpawnPlan;
 
 /**
@@ -37,14 +40,14 @@ final class Daemon {
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
-        int[] pipe = Posix.pipe2(false);
+        int[] pipe = Fds.pipe(false);
         int pid;
         try {
-            pid = Posix.spawn(SpawnPlan.builder(argv.get(0))
+            pid = Spawn.spawn(SpawnPlan.builder(argv.get(0))
                     .argv(argv)
                     .env(env)
-                    .open(0, "/dev/null", Posix.O_RDONLY)
-                    .open(1, "/dev/null", Posix.O_WRONLY)
+                    .open(0, "/dev/null", Fds.O_RDONLY)
+                    .open(1, "/dev/null", Fds.O_WRONLY)
                     .dup2(2, 2)
                     .dup2(pipe[1], REPORT_FD)
                     .newSession(true)
@@ -53,27 +56,27 @@ final class Daemon {
             System.err.println("master: fatal: spawn " + argv.get(0) + ": " + e.strerror());
             return 1;
         } finally {
-            Posix.closeQuietly(pipe[1]);
+            Fds.closeQuietly(pipe[1]);
         }
         try {
             byte[] b = new byte[1];
-            if (!Posix.waitReadable(pipe[0], INIT_TIMEOUT_MS)) {
+            if (!PollSet.waitReadable(pipe[0], INIT_TIMEOUT_MS)) {
                 System.err.println("master: warning: timeout while waiting for daemon initialization");
-                Posix.kill(pid, org.jmaster.nativ.Signals.SIGKILL);
-            } else if (Posix.readNonBlocking(pipe[0], b, 0, 1) == 1) {
+                Processes.kill(pid, org.jmaster.nativ.Signals.SIGKILL);
+            } else if (Fds.readNonBlocking(pipe[0], b, 0, 1) == 1) {
                 return 0;
             }
             System.err.println("master: fatal: daemon initialization failure -- see logs for details");
             return 1;
         } finally {
-            Posix.closeQuietly(pipe[0]);
+            Fds.closeQuietly(pipe[0]);
         }
     }
 
     /** In the daemon: tell the waiting parent we serve, then let go of its terminal. */
     static void reportStarted(int fd) {
-        Posix.writeQuietly(fd, new byte[] {0});
-        Posix.closeQuietly(fd);
-        Posix.redirectToDevNull(2);
+        Fds.writeQuietly(fd, new byte[] {0});
+        Fds.closeQuietly(fd);
+        Fds.redirectToDevNull(2);
     }
 }

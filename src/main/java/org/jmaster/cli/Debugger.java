@@ -3,7 +3,7 @@ package org.jmaster.cli;
 import org.jmaster.conf.MainConfig;
 import org.jmaster.nativ.ExitStatus;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Spawn;
 
 /**
  * {@code -D} (or {@code MAIL_DEBUG} in the environment): runs {@code debugger_command}, with
@@ -20,7 +20,7 @@ final class Debugger {
             return "no debugger_command variable set up";
         }
         try {
-            ExitStatus st = Posix.runShell(command);
+            ExitStatus st = Spawn.runShell(command);
             return st.success() ? null : "debugger_command " + st;
         } catch (NativeException e) {
             return "debugger_command: " + e.getMessage();

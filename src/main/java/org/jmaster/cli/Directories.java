@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jmaster.nativ.Errno;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SafeFiles;
+import org.jmaster.nativ.Users;
 
 /**
  * Creates the directories the master needs when they are missing ({@code postfix check} does this
@@ -24,9 +26,9 @@ final class Directories {
     private Directories() {}
 
     static void prepare(Path queueDir, Path dataDir, String mailOwner) throws IOException {
-        Optional<Posix.Passwd> owner = Posix.geteuid() == 0 ? Posix.getpwnam(mailOwner) : Optional.empty();
-        int uid = owner.map(Posix.Passwd::uid).orElse(-1);
-        int gid = owner.map(Posix.Passwd::gid).orElse(-1);
+        Optional<Users.Passwd> owner = Users.geteuid() == 0 ? Users.getpwnam(mailOwner) : Optional.empty();
+        int uid = owner.map(Users.Passwd::uid).orElse(-1);
+        int gid = owner.map(Users.Passwd::gid).orElse(-1);
         make(queueDir, 0755, -1, -1);
         make(queueDir.resolve("pid"), 0755, -1, -1);
         make(queueDir.resolve("private"), 0700, uid, gid);
@@ -41,14 +43,14 @@ final class Directories {
         SafeFiles.makeDirectories(SafeFiles.parentOf(dir), 0755);
         int parent = SafeFiles.openDirectory(SafeFiles.parentOf(dir).toString());
         try {
-            Posix.closeQuietly(SafeFiles.makeDirectoryAt(parent, dir.getFileName().toString(), mode, uid, gid,
+            Fds.closeQuietly(SafeFiles.makeDirectoryAt(parent, dir.getFileName().toString(), mode, uid, gid,
                     dir.toString()));
         } catch (NativeException e) {
-            if (e.errno() != Posix.EEXIST || !Files.isDirectory(dir)) {
+            if (e.errno() != Errno.EEXIST || !Files.isDirectory(dir)) {
                 throw e;
             }
         } finally {
-            Posix.closeQuietly(parent);
+            Fds.closeQuietly(parent);
         }
     }
 }

@@ -20,8 +20,10 @@ import org.jmaster.control.Notifier;
 import org.jmaster.log.MasterLog;
 import org.jmaster.log.Severity;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Processes;
+import org.jmaster.nativ.Signals;
 import org.jmaster.nativ.SyslogSocket;
+import org.jmaster.nativ.Users;
 import org.jmaster.net.SocketActivation;
 import org.jmaster.supervisor.Supervisor;
 import org.slf4j.Logger;
@@ -99,7 +101,7 @@ public final class Main {
         } catch (ConfigException e) {
             return fatal(e.errors());
         }
-        if (Posix.geteuid() != 0) {
+        if (Users.geteuid() != 0) {
             for (ServiceEntry e : table.services()) {
                 if (e.chroot()) {
                     return fatal(List.of(new ConfigError(e.file(), e.line(),
@@ -108,7 +110,7 @@ public final class Main {
                 }
             }
         }
-        if (opts.initMode() && Posix.getpid() != 1) {
+        if (opts.initMode() && Processes.getpid() != 1) {
             log.error(Severity.FATAL, "-i is allowed only for PID 1 process");
             return 1;
         }
@@ -125,26 +127,26 @@ public final class Main {
     private int serve(MainConfig main, ServiceTable table, boolean verbose, Path pidFile) {
         // take over listeners a service manager passed, before anything else opens descriptors
         SocketActivation passed = SocketActivation.fromEnvironment(System.getenv());
-        Posix.umask(077);
-        Posix.ignoreSigpipe();
+        Processes.umask(077);
+        Signals.ignoreSigpipe();
         try {
             int nice = main.getInt("master_nice");
             if (nice != 0) {
-                Posix.setNice(nice);
+                Processes.setNice(nice);
             }
         } catch (ConfigException | NativeException e) {
             log.warn("master_nice: {}", e.getMessage());
         }
-        Posix.raiseNofileLimit();
+        Processes.raiseNofileLimit();
         for (ConfigError w : main.warnings()) {
             log.warn("{}", w);
         }
         for (ConfigError w : table.warnings()) {
             log.warn("{}", w);
         }
-        if (Posix.geteuid() != 0) {
+        if (Users.geteuid() != 0) {
             log.info("not running as root (uid {}): local sockets stay owned by that user and children run as it",
-                    Posix.geteuid());
+                    Users.geteuid());
         }
         Path queueDir = Path.of(main.get("queue_directory"));
         Path dataDir = Path.of(main.get("data_directory"));
@@ -153,7 +155,7 @@ public final class Main {
             Directories.prepare(queueDir, dataDir, main.get("mail_owner"));
             PidLock.acquire(pidFile, pid);
             PidLock.acquire(dataDir.resolve("master.lock"), pid,
-                    Posix.geteuid() == 0 ? Posix.getpwnam(main.get("mail_owner")).orElse(null) : null);
+                    Users.geteuid() == 0 ? Users.getpwnam(main.get("mail_owner")).orElse(null) : null);
         } catch (PidLock.HeldException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return alreadyRunning(pidFile);
@@ -163,12 +165,12 @@ public final class Main {
         }
         // as Postfix's master after its data lock, set_ugid(getuid(), getgid()): the supplementary
         // groups become just the primary group, and every child starts from that
-        if (Posix.getuid() == 0 && Posix.geteuid() == 0) {
+        if (Users.getuid() == 0 && Users.geteuid() == 0) {
             try {
-                int gid = Posix.getgid();
-                Posix.setgid(gid);
-                Posix.setgroups(new int[] {gid});
-                Posix.setuid(0);
+                int gid = Users.getgid();
+                Users.setgid(gid);
+                Users.setgroups(new int[] {gid});
+                Users.setuid(0);
             } catch (NativeException e) {
                 log.error(Severity.FATAL, "{}", e.getMessage());
                 return 1;

@@ -3,7 +3,15 @@ package org.jmaster.cli;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -13,8 +21,8 @@ import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
 import org.jmaster.conf.ServiceTable;
-import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Errno;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
 import org.jmaster.supervisor.Snapshot;
 
@@ -24,11 +32,17 @@ import org.jmaster.supervisor.Snapshot;
  * only a valid configuration and waits for the reload), {@code stop} (SIGTERM, then waits until the
  * lock is free), {@code abort} (every child killed at once) and {@code check}. Exit status 0 on
  * success, 1 otherwise; {@code status} says "not running" and exits 1 when no master runs.
+ *
+ * <p>The control socket is reached with the JDK's own unix-domain channels, and {@code status} and
+ * {@code children} look at the lock file only when the socket does not answer: against a running
+ * master they bind no native code at all (jnr's stub generation is most of a short command's time).
  */
 final class OperatorCommands {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final int WAIT_STEP_MS = 100;
+    private static final int CONNECT_TIMEOUT_MS = 5000;
+    private static final int READ_TIMEOUT_MS = 10_000;
 
     private final MainConfig main;
     private final Path pidFile;
@@ -61,16 +75,17 @@ final class OperatorCommands {
     }
 
     private int show(String command, boolean json) {
-        if (!PidLock.isHeld(pidFile)) {
-            err.println("jmaster is not running");
-            return 1;
-        }
         String reply;
         try {
             reply = ask(command);
-        } catch (NativeException e) {
+        } catch (IOException e) {
+            // the socket answers only while a master runs; the lock says whether one does
+            if (!PidLock.isHeld(pidFile)) {
+                err.println("jmaster is not running");
+                return 1;
+            }
             err.println("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
-                    + controlSocket() + " does not answer: " + e.strerror());
+                    + controlSocket() + " does not answer: " + reason(e));
             return 1;
         }
         if (json) {
@@ -105,7 +120,7 @@ final class OperatorCommands {
             return 1;
         }
         long before = reloads();
-        Posix.kill((int) pid, Signals.SIGHUP);
+        Processes.kill((int) pid, Signals.SIGHUP);
         for (int waited = 0; waited < 10_000; waited += WAIT_STEP_MS) {
             if (reloads() > before) {
                 out.println("reloaded jmaster (pid " + pid + ")");
@@ -122,7 +137,7 @@ final class OperatorCommands {
         if (pid < 0) {
             return 1;
         }
-        Posix.kill((int) pid, Signals.SIGTERM);
+        Processes.kill((int) pid, Signals.SIGTERM);
         long limitMs = 15_000;
         try {
             limitMs += main.getTimeSeconds("master_shutdown_grace_time") * 1000;
@@ -139,9 +154,9 @@ final class OperatorCommands {
         }
         try {
             ask("abort");
-        } catch (NativeException e) {
-            err.println("control socket " + controlSocket() + ": " + e.strerror() + "; sending SIGKILL to pid " + pid);
-            Posix.kill((int) pid, Signals.SIGKILL);
+        } catch (IOException e) {
+            err.println("control socket " + controlSocket() + ": " + reason(e) + "; sending SIGKILL to pid " + pid);
+            Processes.kill((int) pid, Signals.SIGKILL);
         }
         return waitUntilGone(pid, 10_000, "aborted");
     }
@@ -178,27 +193,61 @@ final class OperatorCommands {
         return main.get("master_control_socket");
     }
 
-    /** One request over the control socket; the whole answer. */
-    private String ask(String command) throws NativeException {
-        int fd = Posix.unixConnect(controlSocket(), 5000);
-        try {
-            byte[] req = (command + "\n").getBytes(StandardCharsets.US_ASCII);
-            Posix.write(fd, req, 0, req.length);
+    /**
+     * One request over the control socket; the whole answer. The connect waits at most
+     * {@value #CONNECT_TIMEOUT_MS} ms (a full backlog), each read at most {@value #READ_TIMEOUT_MS} ms
+     * of silence, after which what came so far is the answer.
+     */
+    private String ask(String command) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            connect(ch, UnixDomainSocketAddress.of(controlSocket()));
+            ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ch.configureBlocking(false);
             ByteArrayOutputStream reply = new ByteArrayOutputStream();
-            byte[] buf = new byte[16384];
-            while (Posix.waitReadable(fd, 10_000)) {
-                int n = Posix.read(fd, buf, 0, buf.length);
-                if (n == 0) {
-                    break;
-                }
-                if (n > 0) {
-                    reply.write(buf, 0, n);
+            ByteBuffer buf = ByteBuffer.allocate(16384);
+            try (Selector readable = Selector.open()) {
+                ch.register(readable, SelectionKey.OP_READ);
+                while (readable.select(READ_TIMEOUT_MS) > 0) {
+                    readable.selectedKeys().clear();
+                    int n = ch.read(buf.clear());
+                    if (n < 0) {
+                        break;
+                    }
+                    reply.write(buf.array(), 0, n);
                 }
             }
             return reply.toString(StandardCharsets.UTF_8);
-        } finally {
-            Posix.closeQuietly(fd);
         }
+    }
+
+    /**
+     * A blocking connect that a watchdog ends after {@value #CONNECT_TIMEOUT_MS} ms by closing the
+     * channel (a unix connect blocks while the listener's backlog is full).
+     */
+    private static void connect(SocketChannel ch, UnixDomainSocketAddress address) throws IOException {
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(CONNECT_TIMEOUT_MS);
+                ch.close();
+            } catch (InterruptedException | IOException e) {
+                // connected (or failed) in time
+            }
+        }, "jmaster-connect-timeout");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        try {
+            ch.connect(address);
+        } finally {
+            watchdog.interrupt();
+        }
+    }
+
+    /** Why the control socket did not answer, in strerror's words ("Connection refused"). */
+    private static String reason(IOException e) {
+        if (e instanceof AsynchronousCloseException || e.getMessage() == null) {
+            return Errno.strerror(Errno.ETIMEDOUT);
+        }
+        return e.getMessage();
     }
 
     private static void pause() {

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jmaster.nativ.Errno;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SafeFiles;
+import org.jmaster.nativ.Users;
 
 /**
  * The master's lock files (protocol doc §5.2 steps 11–12): {@code $queue_directory/pid/master.pid}
@@ -42,22 +44,22 @@ final class PidLock {
      * lives in a directory that {@code mail_owner} can write, where a planted hard link would
      * otherwise hand a root-owned file to it and overwrite it with our pid.
      */
-    static PidLock acquire(Path file, long pid, Posix.Passwd owner) throws HeldException, IOException {
+    static PidLock acquire(Path file, long pid, Users.Passwd owner) throws HeldException, IOException {
         int fd;
         try {
-            fd = SafeFiles.openRegular(file.toString(), Posix.O_RDWR, 0600,
+            fd = SafeFiles.openRegular(file.toString(), Fds.O_RDWR, 0600,
                     owner == null ? -1 : owner.uid(), owner == null ? -1 : owner.gid(),
-                    owner == null ? Posix.geteuid() : owner.uid());
+                    owner == null ? Users.geteuid() : owner.uid());
         } catch (SafeFiles.UnsafeFileException e) {
             throw new IOException("open lock file " + file + ": " + e.getMessage(), e);
         }
-        if (!Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
-            Posix.closeQuietly(fd);
+        if (!Fds.flock(fd, Fds.LOCK_EX | Fds.LOCK_NB)) {
+            Fds.closeQuietly(fd);
             throw new HeldException("open lock file " + file + ": unable to set exclusive lock: "
-                    + Posix.strerror(Posix.EAGAIN));
+                    + Errno.strerror(Errno.EAGAIN));
         }
         byte[] line = String.format("%32d\n", pid).getBytes(StandardCharsets.US_ASCII);
-        Posix.pwrite(fd, line, 0);
+        Fds.pwrite(fd, line, 0);
         return new PidLock(fd);
     }
 
@@ -68,18 +70,18 @@ final class PidLock {
         }
         int fd;
         try {
-            fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_NOFOLLOW, 0);
+            fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_NOFOLLOW, 0);
         } catch (NativeException e) {
             return true; // Postfix: any failure before the lock test is a non-zero exit
         }
         try {
-            if (!Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
+            if (!Fds.flock(fd, Fds.LOCK_EX | Fds.LOCK_NB)) {
                 return true;
             }
-            Posix.flock(fd, Posix.LOCK_UN);
+            Fds.flock(fd, Fds.LOCK_UN);
             return false;
         } finally {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
         }
     }
 

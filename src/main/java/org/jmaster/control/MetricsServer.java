@@ -3,8 +3,8 @@ package org.jmaster.control;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.PrivateListener;
+import org.jmaster.nativ.Sockets;
 import org.jmaster.supervisor.Supervisor;
 
 /**
@@ -49,7 +49,7 @@ public final class MetricsServer {
                 throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
                         + " metrics are not authenticated");
             }
-            fd = Posix.inetListen(addr, port, OneShotServer.BACKLOG, 0);
+            fd = Sockets.inetListen(addr, port, OneShotServer.BACKLOG, 0);
         }
         return new MetricsServer(new OneShotServer(master.loop(), "metrics", fd, "\r\n\r\n", peers,
                 req -> respond(master, req)));

@@ -1,8 +1,9 @@
 package org.jmaster.control;
 
 import java.nio.charset.StandardCharsets;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Sockets;
 import org.jmaster.supervisor.EventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,8 +30,8 @@ public final class Notifier {
             return new Notifier(-1);
         }
         try {
-            int fd = Posix.unixDgramConnect(path);
-            Posix.setNonBlocking(fd, true);
+            int fd = Sockets.unixDgramConnect(path);
+            Fds.setNonBlocking(fd, true);
             return new Notifier(fd);
         } catch (NativeException e) {
             log.warn("NOTIFY_SOCKET {}: {}", path, e.strerror());
@@ -86,7 +87,7 @@ public final class Notifier {
         }
         byte[] b = message.getBytes(StandardCharsets.UTF_8);
         try {
-            if (Posix.write(fd, b, 0, b.length) < 0) {
+            if (Fds.write(fd, b, 0, b.length) < 0) {
                 log.warn("NOTIFY_SOCKET: dropped \"{}\": the service manager is not reading", message.split("\n")[0]);
             }
         } catch (NativeException e) {

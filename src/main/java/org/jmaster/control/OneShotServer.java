@@ -4,9 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.PollSet;
+import org.jmaster.nativ.Sockets;
 import org.jmaster.supervisor.EventLoop;
 import org.jmaster.supervisor.LogLimit;
 import org.slf4j.Logger;
@@ -102,7 +103,7 @@ final class OneShotServer {
         while (conns.size() < MAX_CONNECTIONS) {
             int fd;
             try {
-                fd = Posix.accept(listenFd);
+                fd = Sockets.accept(listenFd);
             } catch (NativeException e) {
                 loop.pause(listenFd, PAUSE_MS);
                 if (acceptWarnings.allow()) {
@@ -115,7 +116,7 @@ final class OneShotServer {
             }
             String refusal = peers == null ? null : peers.refusal(fd);
             if (refusal != null) {
-                Posix.closeQuietly(fd);
+                Fds.closeQuietly(fd);
                 if (refusalWarnings.allow()) {
                     log.warn("{}: refused connection: {}", name, refusal);
                 }
@@ -132,7 +133,7 @@ final class OneShotServer {
     private void readable(Conn c) {
         int n;
         try {
-            n = Posix.readNonBlocking(c.fd, c.request, c.length, c.request.length - c.length);
+            n = Fds.readNonBlocking(c.fd, c.request, c.length, c.request.length - c.length);
         } catch (RuntimeException e) {
             // ECONNRESET and the like: the client is gone
             close(c);
@@ -185,7 +186,7 @@ final class OneShotServer {
         }
         int n;
         try {
-            n = Posix.write(c.fd, c.response, c.written, c.response.length - c.written);
+            n = Fds.write(c.fd, c.response, c.written, c.response.length - c.written);
         } catch (java.io.IOException e) {
             close(c);
             return;
@@ -202,7 +203,7 @@ final class OneShotServer {
         if (conns.remove(c.fd) != null) {
             c.timeout.cancel();
             loop.unwatch(c.fd);
-            Posix.closeQuietly(c.fd);
+            Fds.closeQuietly(c.fd);
             if (!closed && conns.size() < MAX_CONNECTIONS) {
                 listen(true);
             }
@@ -220,6 +221,6 @@ final class OneShotServer {
             close(c);
         }
         listen(false);
-        Posix.closeQuietly(listenFd);
+        Fds.closeQuietly(listenFd);
     }
 }

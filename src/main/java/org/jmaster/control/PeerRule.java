@@ -5,8 +5,9 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.PrivateListener;
+import org.jmaster.nativ.Sockets;
+import org.jmaster.nativ.Users;
 
 /**
  * Who may use a privileged endpoint of the master (the control socket, a unix-domain metrics
@@ -26,7 +27,7 @@ final class PeerRule {
     private final String group;
     private final int gid;
     private final Set<Integer> memberUids;
-    private final int masterUid = Posix.geteuid();
+    private final int masterUid = Users.geteuid();
 
     private PeerRule(String group, int gid, Set<Integer> memberUids) {
         this.group = group;
@@ -39,14 +40,14 @@ final class PeerRule {
         if (group.isEmpty()) {
             return new PeerRule("", -1, Set.of());
         }
-        Optional<Posix.Group> g = Posix.getgrnam(group);
+        Optional<Users.Group> g = Users.getgrnam(group);
         if (g.isEmpty()) {
             throw new IOException("master_control_group: unknown group \"" + group + "\"");
         }
         Set<Integer> uids = new HashSet<>();
         for (String member : g.get().members()) {
             try {
-                Posix.getpwnam(member).ifPresent(p -> uids.add(p.uid()));
+                Users.getpwnam(member).ifPresent(p -> uids.add(p.uid()));
             } catch (RuntimeException e) {
                 // a member the user database cannot resolve grants nothing
             }
@@ -66,9 +67,9 @@ final class PeerRule {
 
     /** Null when the peer of the connected socket {@code fd} may use the endpoint; otherwise why not. */
     String refusal(int fd) {
-        Posix.PeerCred cred;
+        Sockets.PeerCred cred;
         try {
-            cred = Posix.getsockoptPeercred(fd);
+            cred = Sockets.getsockoptPeercred(fd);
         } catch (NativeException e) {
             return "no peer credentials (" + e.strerror() + ")";
         }
@@ -82,7 +83,7 @@ final class PeerRule {
                 + (gid >= 0 ? " and not in master_control_group " + group : " and master_control_group is not set");
     }
 
-    private boolean inGroup(int fd, Posix.PeerCred cred) {
+    private boolean inGroup(int fd, Sockets.PeerCred cred) {
         if (cred.gid() == gid) {
             return true;
         }

@@ -6,9 +6,10 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.SafeFiles;
+import org.jmaster.nativ.Users;
 
 /**
  * Appends lines in postlogd's format ({@code Mon dd HH:mm:ss host tag[pid]: text}) to a file named by
@@ -27,13 +28,13 @@ final class FileSink implements LogSink {
 
     FileSink(String path, String host) throws IOException {
         if (path.equals("/dev/stdout")) {
-            this.fd = Posix.dup(1);
+            this.fd = Fds.dup(1);
         } else {
             Path parent = Path.of(path).toAbsolutePath().getParent();
             if (parent != null) {
                 SafeFiles.makeDirectories(parent, 0755);
             }
-            this.fd = SafeFiles.openRegular(path, Posix.O_WRONLY | Posix.O_APPEND, 0600, -1, -1, Posix.geteuid());
+            this.fd = SafeFiles.openRegular(path, Fds.O_WRONLY | Fds.O_APPEND, 0600, -1, -1, Users.geteuid());
         }
         this.host = host;
     }
@@ -44,7 +45,7 @@ final class FileSink implements LogSink {
         byte[] b = line.getBytes(StandardCharsets.UTF_8);
         try {
             for (int off = 0, n; off < b.length; off += n) {
-                n = Posix.write(fd, b, off, b.length - off);
+                n = Fds.write(fd, b, off, b.length - off);
                 if (n <= 0) {
                     break;
                 }
@@ -56,6 +57,6 @@ final class FileSink implements LogSink {
 
     @Override
     public synchronized void close() {
-        Posix.closeQuietly(fd);
+        Fds.closeQuietly(fd);
     }
 }

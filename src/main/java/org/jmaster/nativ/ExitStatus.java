@@ -17,7 +17,7 @@ public record ExitStatus(int pid, Kind kind, int code) {
         KILLED,
         /** terminated by signal {@code code} and dumped core */
         DUMPED,
-        /** stopped or trapped by signal {@code code}; {@link Posix#waitidPidfd} waits for WEXITED only,
+        /** stopped or trapped by signal {@code code}; {@link Processes#waitidPidfd} waits for WEXITED only,
          *  so it does not produce this kind today */
         STOPPED,
         /** WNOHANG and the child has not changed state */

@@ -1,6 +1,5 @@
 package org.jmaster.nativ;
 
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
 
 /**
@@ -22,7 +21,7 @@ public final class HalfClose {
 
     /** The calls this file makes; public only because jnr-ffi implements it in its own class loader. */
     private static final class Lib {
-        static final Calls C = LibraryLoader.create(Calls.class).failImmediately().load("c");
+        static final Calls C = Native.load(Calls.class);
         static final Runtime RUNTIME = Runtime.getRuntime(C);
 
         public interface Calls {
@@ -64,10 +63,10 @@ public final class HalfClose {
                     return END;
                 } else {
                     int err = Lib.errno();
-                    if (err == Posix.EAGAIN) {
+                    if (err == Errno.EAGAIN) {
                         return total;
                     }
-                    if (err != Posix.EINTR) {
+                    if (err != Errno.EINTR) {
                         return END;
                     }
                 }

@@ -1,6 +1,5 @@
 package org.jmaster.nativ;
 
-import static org.jmaster.nativ.Native.C;
 import static org.jmaster.nativ.Native.MEM;
 
 import java.util.concurrent.ExecutionException;
@@ -8,6 +7,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import jnr.ffi.annotations.IgnoreError;
 
 /**
  * Local listening endpoints (unix stream and datagram sockets, fifos) made in a directory that
@@ -71,6 +71,24 @@ public final class LocalEndpoints {
 
     private LocalEndpoints() {}
 
+    /** The calls this file makes besides {@link SafeFiles}' {@code *at} calls, bound on first use. */
+    private static final class Lib {
+        static final Calls C = Native.load(Calls.class);
+
+        public interface Calls {
+            @IgnoreError
+            int umask(int mask);
+
+            int socket(int domain, int type, int protocol);
+
+            int bind(int fd, long addr, int len);
+
+            int listen(int fd, int backlog);
+
+            int close(int fd);
+        }
+    }
+
     /**
      * Makes the endpoint {@code name} in the directory {@code dir} as {@code uid}/{@code gid}
      * (both -1: as this process) and returns its descriptor: non-blocking and close-on-exec; a
@@ -102,7 +120,7 @@ public final class LocalEndpoints {
                 }
             }
         } finally {
-            Posix.closeQuietly(dirFd);
+            Fds.closeQuietly(dirFd);
         }
     }
 
@@ -114,40 +132,40 @@ public final class LocalEndpoints {
             throws NativeException {
         SafeFiles.Lib l = SafeFiles.Bound.L;
         boolean privateFs = l.unshare(SafeFiles.CLONE_FS) == 0; // a no-op once this thread has its own
-        int oldMask = C.umask(UMASK);
+        int oldMask = Lib.C.umask(UMASK);
         try {
-            int fsgid = gid != -1 ? gid : Posix.getegid();
-            int fsuid = uid != -1 ? uid : Posix.geteuid();
+            int fsgid = gid != -1 ? gid : Users.getegid();
+            int fsuid = uid != -1 ? uid : Users.geteuid();
             l.setfsgid(fsgid);
             l.setfsuid(fsuid);
             // setfs*id report no errors; asking with -1 (no change) returns the current value
             if (l.setfsgid(-1) != fsgid || l.setfsuid(-1) != fsuid) {
-                throw new NativeException("setfsuid", fsuid + ":" + fsgid, Posix.EPERM);
+                throw new NativeException("setfsuid", fsuid + ":" + fsgid, Errno.EPERM);
             }
             if (SafeFiles.withName(name, n -> l.unlinkat(dirFd, n, 0)) != 0) {
                 int err = Native.errno();
-                if (err != Posix.ENOENT) {
+                if (err != Errno.ENOENT) {
                     throw new NativeException("unlink", shown, err);
                 }
             }
             return kind == Kind.FIFO ? fifo(dirFd, name, fsuid, shown) : socket(dirFd, name, kind, backlog, shown);
         } finally {
             if (!privateFs) {
-                C.umask(oldMask);
+                Lib.C.umask(oldMask);
             }
         }
     }
 
     private static int socket(int dirFd, String name, Kind kind, int backlog, String shown) throws NativeException {
         int type = (kind == Kind.STREAM ? Abi.SOCK_STREAM : Abi.SOCK_DGRAM) | Abi.SOCK_NONBLOCK | Abi.SOCK_CLOEXEC;
-        int fd = C.socket(Abi.AF_UNIX, type, 0);
+        int fd = Lib.C.socket(Abi.AF_UNIX, type, 0);
         if (fd < 0) {
             throw new NativeException("socket", shown, Native.errno());
         }
         try {
             byte[] path = Scratch.utf8("/proc/self/fd/" + dirFd + "/" + name);
             if (path.length >= Abi.SUN_PATH_MAX) {
-                throw new NativeException("bind", shown, Posix.ENAMETOOLONG);
+                throw new NativeException("bind", shown, Errno.ENAMETOOLONG);
             }
             Scratch s = Scratch.get();
             int mark = s.mark();
@@ -155,18 +173,18 @@ public final class LocalEndpoints {
                 long sa = s.calloc(Abi.SOCKADDR_RESERVE);
                 MEM.putShort(sa, (short) Abi.AF_UNIX);
                 MEM.putByteArray(sa + Abi.SUN_PATH, path, 0, path.length);
-                if (C.bind(fd, sa, Abi.SUN_PATH + path.length + 1) != 0) {
+                if (Lib.C.bind(fd, sa, Abi.SUN_PATH + path.length + 1) != 0) {
                     throw new NativeException("bind", shown, Native.errno());
                 }
             } finally {
                 s.release(mark);
             }
-            if (kind == Kind.STREAM && C.listen(fd, backlog) != 0) {
+            if (kind == Kind.STREAM && Lib.C.listen(fd, backlog) != 0) {
                 throw new NativeException("listen", shown, Native.errno());
             }
             return fd;
         } catch (NativeException | RuntimeException e) {
-            C.close(fd);
+            Lib.C.close(fd);
             throw e;
         }
     }
@@ -180,20 +198,20 @@ public final class LocalEndpoints {
         if (SafeFiles.withName(name, n -> SafeFiles.Bound.L.mkfifoat(dirFd, n, FIFO_MODE)) != 0) {
             throw new NativeException("mkfifo", shown, Native.errno());
         }
-        int fd = SafeFiles.openat(dirFd, name, Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_NOFOLLOW, 0, shown);
+        int fd = SafeFiles.openat(dirFd, name, Fds.O_RDWR | Fds.O_NONBLOCK | Fds.O_NOFOLLOW, 0, shown);
         try {
-            Posix.Stat st = Posix.fstat(fd);
+            Inodes.Stat st = Inodes.fstat(fd);
             if (!st.isFifo() || st.uid() != owner) {
-                throw new NativeException("open", shown + " (not the fifo just made)", Posix.EINVAL);
+                throw new NativeException("open", shown + " (not the fifo just made)", Errno.EINVAL);
             }
-            Posix.fchmod(fd, FIFO_MODE);
+            Inodes.fchmod(fd, FIFO_MODE);
             byte[] drain = new byte[512];
-            while (Posix.read(fd, drain, 0, drain.length) > 0) {
+            while (Fds.read(fd, drain, 0, drain.length) > 0) {
                 // stale wakeups from before we started mean nothing
             }
             return fd;
         } catch (NativeException | RuntimeException e) {
-            C.close(fd);
+            Lib.C.close(fd);
             throw e;
         }
     }

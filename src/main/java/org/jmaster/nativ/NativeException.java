@@ -10,7 +10,8 @@ import java.io.IOException;
  * <p>This is the <em>checked</em> failure of the native layer, thrown where failure is an
  * ordinary outcome the caller must decide about (a path that does not exist, an address in use,
  * a program that cannot be executed). Failures that only a bug or descriptor exhaustion can cause
- * are thrown as {@link UncheckedNativeException}, which wraps one of these. See {@link Posix}.
+ * are thrown as {@link UncheckedNativeException}, which wraps one of these. The contract at the
+ * top of each class of the package says which of its calls throw which.
  */
 public class NativeException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -32,10 +33,10 @@ public class NativeException extends IOException {
 
     private static String format(String call, String subject, int errno) {
         String s = subject == null || subject.isEmpty() ? call : call + " " + subject;
-        return s + ": " + Posix.strerror(errno);
+        return s + ": " + Errno.strerror(errno);
     }
 
-    /** The errno value, e.g. {@link Posix#ENOENT}. */
+    /** The errno value, e.g. {@link Errno#ENOENT}. */
     public int errno() {
         return errno;
     }
@@ -52,6 +53,6 @@ public class NativeException extends IOException {
 
     /** {@code strerror(errno())}, e.g. "No such file or directory". */
     public String strerror() {
-        return Posix.strerror(errno);
+        return Errno.strerror(errno);
     }
 }

@@ -8,14 +8,14 @@ import java.net.InetSocketAddress;
  * internet address and port, or an AF_UNIX path ({@code ""} for an unnamed socket, a leading
  * {@code '@'} for the abstract namespace).
  *
- * @param family {@link Posix#AF_INET}, {@link Posix#AF_INET6} or {@link Posix#AF_UNIX}
+ * @param family {@link Sockets#AF_INET}, {@link Sockets#AF_INET6} or {@link Sockets#AF_UNIX}
  * @param address the internet address, null for AF_UNIX
  * @param port the port, 0 for AF_UNIX
  * @param path the AF_UNIX path, null for internet addresses
  */
 public record PeerAddress(int family, InetAddress address, int port, String path) {
     public boolean isUnix() {
-        return family == Posix.AF_UNIX;
+        return family == Sockets.AF_UNIX;
     }
 
     /** The internet address and port; throws for AF_UNIX. */
@@ -32,6 +32,6 @@ public record PeerAddress(int family, InetAddress address, int port, String path
             return path.isEmpty() ? "(unnamed)" : path;
         }
         String host = address.getHostAddress();
-        return (family == Posix.AF_INET6 ? "[" + host + "]" : host) + ":" + port;
+        return (family == Sockets.AF_INET6 ? "[" + host + "]" : host) + ":" + port;
     }
 }

@@ -1,22 +1,35 @@
 package org.jmaster.nativ;
 
-import static org.jmaster.nativ.Native.C;
 import static org.jmaster.nativ.Native.MEM;
 
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
- * A reusable native {@code struct pollfd[]} for {@code poll(2)}: the event loop fills it once per
- * change of its watch set and polls it as often as it likes; {@link #poll} allocates nothing.
- * The buffer grows on demand (existing entries are kept) and is freed by the garbage collector
- * with this object. Not thread-safe: one owner thread.
+ * {@code poll(2)}. A PollSet is a reusable native {@code struct pollfd[]}: the event loop fills it
+ * once per change of its watch set and polls it as often as it likes; {@link #poll} allocates
+ * nothing. The buffer grows on demand (existing entries are kept) and is freed by the garbage
+ * collector with this object. The static calls ({@link #waitReadable}, {@link #waitWritable},
+ * {@link #pollFds}) wait on a few descriptors through a per-thread set. Has its own small binding
+ * (poll alone), loaded on first use.
  *
  * <pre>
  *   ps.reset(n); for (i...) ps.set(i, fd, PollSet.POLLIN);
  *   int ready = ps.poll(-1);            // 0 after EINTR or a timeout
  *   for (i...) if (ps.revents(i) != 0) ...
  * </pre>
+ *
+ * <h2>Promises</h2>
+ * A poll never changes a descriptor's flags (a listener shared with children stays as it is).
+ * EINTR is not retried by {@link #poll}, which returns 0 (the caller loops); the waiting calls
+ * retry with the time left.
+ *
+ * <h2>Errors</h2>
+ * Only a bug or exhaustion explains a failing poll (EFAULT, EINVAL, ENOMEM):
+ * {@link UncheckedNativeException}.
+ *
+ * <h2>Threads</h2>
+ * A PollSet is not thread-safe: one owner thread. The static calls are thread-safe.
  */
 public final class PollSet {
     public static final short POLLIN = 0x001;
@@ -26,6 +39,17 @@ public final class PollSet {
     public static final short POLLHUP = 0x010;
     public static final short POLLNVAL = 0x020;
     public static final short POLLRDHUP = 0x2000;
+
+    private static final ThreadLocal<PollSet> POLL_ONE = ThreadLocal.withInitial(() -> new PollSet(4));
+
+    /** The call this file makes, bound on first use. */
+    private static final class Lib {
+        static final Calls C = Native.load(Calls.class);
+
+        public interface Calls {
+            int poll(long fds, long nfds, int timeoutMs);
+        }
+    }
 
     private Pointer buffer;
     private long base;
@@ -135,17 +159,68 @@ public final class PollSet {
         if (count < 0 || count > size) {
             throw new IndexOutOfBoundsException("count " + count + " of " + size);
         }
-        int n = C.poll(base, count, timeoutMs);
+        int n = Lib.C.poll(base, count, timeoutMs);
         if (n >= 0) {
             return n;
         }
         int err = Native.errno();
-        if (err == Posix.EINTR) {
+        if (err == Errno.EINTR) {
             for (int i = 0; i < count; i++) {
                 MEM.putShort(base + (long) i * Abi.POLLFD_SIZE + Abi.POLLFD_REVENTS, (short) 0);
             }
             return 0;
         }
         throw new UncheckedNativeException("poll", "", err);
+    }
+
+    // =====================================================================================
+    // a few descriptors, through a per-thread set
+
+    /**
+     * {@code poll} over parallel arrays, through a per-thread {@link PollSet} (no allocation per
+     * call once it has grown to {@code count}). Fills {@code revents}; returns the ready count,
+     * 0 on timeout or EINTR.
+     */
+    public static int pollFds(int[] fds, short[] events, short[] revents, int count, int timeoutMs) {
+        PollSet ps = POLL_ONE.get();
+        ps.reset(count);
+        for (int i = 0; i < count; i++) {
+            ps.set(i, fds[i], events[i]);
+        }
+        int n = ps.poll(count, timeoutMs);
+        for (int i = 0; i < count; i++) {
+            revents[i] = ps.revents(i);
+        }
+        return n;
+    }
+
+    /**
+     * Waits until {@code fd} is readable, hung up or in error, at most {@code timeoutMs} (-1:
+     * forever); true if it is, false on timeout. Retries after EINTR with the time left.
+     */
+    public static boolean waitReadable(int fd, int timeoutMs) {
+        return waitFor(fd, POLLIN, timeoutMs);
+    }
+
+    /** As {@link #waitReadable} for writability (a non-blocking connect finishing). */
+    public static boolean waitWritable(int fd, int timeoutMs) {
+        return waitFor(fd, POLLOUT, timeoutMs);
+    }
+
+    private static boolean waitFor(int fd, short events, int timeoutMs) {
+        PollSet ps = POLL_ONE.get();
+        ps.reset(1);
+        ps.set(0, fd, events);
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        for (;;) {
+            int left = timeoutMs < 0 ? -1
+                    : (int) Math.max(0, (deadline - System.nanoTime() + 999_999L) / 1_000_000L);
+            if (ps.poll(1, left) > 0) {
+                return true;
+            }
+            if (timeoutMs >= 0 && deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+        }
     }
 }

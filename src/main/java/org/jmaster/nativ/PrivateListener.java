@@ -3,7 +3,6 @@ package org.jmaster.nativ;
 import static org.jmaster.nativ.Native.MEM;
 
 import java.util.concurrent.ThreadLocalRandom;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
 
 /**
@@ -27,7 +26,7 @@ public final class PrivateListener {
 
     /** The calls this file makes; public only because jnr-ffi implements it in its own class loader. */
     private static final class Lib {
-        static final Calls C = LibraryLoader.create(Calls.class).failImmediately().load("c");
+        static final Calls C = Native.load(Calls.class);
         static final Runtime RUNTIME = Runtime.getRuntime(C);
 
         public interface Calls {
@@ -73,7 +72,7 @@ public final class PrivateListener {
         String parent = slash < 0 ? "." : slash == 0 ? "/" : path.substring(0, slash);
         String name = path.substring(slash + 1);
         if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-            throw new NativeException("bind", path, Posix.EINVAL);
+            throw new NativeException("bind", path, Errno.EINVAL);
         }
         Lib.Calls c = Lib.C;
         Scratch s = Scratch.get();
@@ -84,7 +83,7 @@ public final class PrivateListener {
         String tmp = null;
         boolean bound = false;
         try {
-            parentFd = c.open(s.cstr(parent), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+            parentFd = c.open(s.cstr(parent), Fds.O_RDONLY | Fds.O_DIRECTORY | Fds.O_CLOEXEC, 0);
             if (parentFd < 0) {
                 throw fail("open", parent);
             }
@@ -93,18 +92,18 @@ public final class PrivateListener {
                 String candidate = "." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
                 if (c.mkdirat(parentFd, s.cstr(candidate), 0700) == 0) {
                     tmp = candidate;
-                } else if (Lib.errno() != Posix.EEXIST || attempt > 100) {
+                } else if (Lib.errno() != Errno.EEXIST || attempt > 100) {
                     throw fail("mkdir", parent + "/" + candidate);
                 }
             }
             String tmpPath = parent + "/" + tmp;
-            dirFd = c.openat(parentFd, s.cstr(tmp), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW
-                    | Posix.O_CLOEXEC, 0);
+            dirFd = c.openat(parentFd, s.cstr(tmp), Fds.O_RDONLY | Fds.O_DIRECTORY | Fds.O_NOFOLLOW
+                    | Fds.O_CLOEXEC, 0);
             if (dirFd < 0) {
                 throw fail("open", tmpPath);
             }
             requirePrivate(dirFd, tmpPath);
-            fd = c.socket(Posix.AF_UNIX, Abi.SOCK_STREAM | Abi.SOCK_NONBLOCK | Abi.SOCK_CLOEXEC, 0);
+            fd = c.socket(Sockets.AF_UNIX, Abi.SOCK_STREAM | Abi.SOCK_NONBLOCK | Abi.SOCK_CLOEXEC, 0);
             if (fd < 0) {
                 throw fail("socket", path);
             }
@@ -113,7 +112,7 @@ public final class PrivateListener {
             try {
                 bindUnix(fd, "/proc/self/fd/" + dirFd + "/" + name, path);
             } catch (NativeException e) {
-                if (e.errno() != Posix.ENOENT || new java.io.File("/proc/self/fd").isDirectory()) {
+                if (e.errno() != Errno.ENOENT || new java.io.File("/proc/self/fd").isDirectory()) {
                     throw e;
                 }
                 bindUnix(fd, tmpPath + "/" + name, path);
@@ -166,8 +165,8 @@ public final class PrivateListener {
             }
             int mode = MEM.getInt(st + Abi.STAT_MODE);
             int uid = MEM.getInt(st + Abi.STAT_UID);
-            if ((mode & Abi.S_IFMT) != Posix.S_IFDIR || uid != Posix.geteuid() || (mode & 077) != 0) {
-                throw new NativeException("mkdir", where + " (not a private directory of ours)", Posix.EEXIST);
+            if ((mode & Abi.S_IFMT) != Inodes.S_IFDIR || uid != Users.geteuid() || (mode & 077) != 0) {
+                throw new NativeException("mkdir", where + " (not a private directory of ours)", Errno.EEXIST);
             }
         } finally {
             s.release(mark);
@@ -177,7 +176,7 @@ public final class PrivateListener {
     private static void bindUnix(int fd, String bindPath, String path) throws NativeException {
         byte[] p = Scratch.utf8(bindPath);
         if (p.length >= Abi.SUN_PATH_MAX) {
-            throw new NativeException("bind", path, Posix.ENAMETOOLONG);
+            throw new NativeException("bind", path, Errno.ENAMETOOLONG);
         }
         Scratch s = Scratch.get();
         int mark = s.mark();
@@ -211,7 +210,7 @@ public final class PrivateListener {
                         return null;
                     }
                     int needed = MEM.getInt(lenp) / 4;
-                    if (err == Posix.ERANGE && needed > count && needed <= 65536) {
+                    if (err == Errno.ERANGE && needed > count && needed <= 65536) {
                         count = needed;
                         continue;
                     }

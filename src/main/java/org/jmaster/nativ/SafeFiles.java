@@ -3,7 +3,6 @@ package org.jmaster.nativ;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.IgnoreError;
 
 /**
@@ -62,9 +61,7 @@ public final class SafeFiles {
         static final Lib L;
 
         static {
-            Abi.requireSupported();
-            Native.errno(); // the C library binding and its runtime first
-            L = LibraryLoader.create(Lib.class).failImmediately().load("c");
+            L = Native.load(Lib.class);
         }
 
         private Bound() {}
@@ -80,12 +77,12 @@ public final class SafeFiles {
      * followed) for use with the calls below; close-on-exec.
      */
     public static int openDirectory(String path) throws NativeException {
-        return Posix.open(path, Posix.O_RDONLY | Posix.O_DIRECTORY, 0);
+        return Fds.open(path, Fds.O_RDONLY | Fds.O_DIRECTORY, 0);
     }
 
     /** Opens the directory {@code name} in {@code dirFd}; a symbolic link there is refused (ELOOP or ENOTDIR). */
     public static int openDirectoryAt(int dirFd, String name, String shown) throws NativeException {
-        return openat(dirFd, name, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW, 0, shown);
+        return openat(dirFd, name, Fds.O_RDONLY | Fds.O_DIRECTORY | Fds.O_NOFOLLOW, 0, shown);
     }
 
     /**
@@ -101,17 +98,17 @@ public final class SafeFiles {
         at("mkdir", shown, withName(name, n -> Bound.L.mkdirat(dirFd, n, 0700)));
         int fd = openDirectoryAt(dirFd, name, shown);
         try {
-            Posix.Stat st = Posix.fstat(fd);
-            if (!st.isDirectory() || st.uid() != Posix.geteuid()) {
+            Inodes.Stat st = Inodes.fstat(fd);
+            if (!st.isDirectory() || st.uid() != Users.geteuid()) {
                 throw new UnsafeFileException("mkdir " + shown + ": replaced by another directory while being made");
             }
             if (uid != -1 || gid != -1) {
-                Posix.fchown(fd, uid, gid);
+                Inodes.fchown(fd, uid, gid);
             }
-            Posix.fchmod(fd, mode);
+            Inodes.fchmod(fd, mode);
             return fd;
         } catch (IOException | RuntimeException e) {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
             throw e;
         }
     }
@@ -128,13 +125,13 @@ public final class SafeFiles {
         makeDirectories(parent, mode);
         int dir = openDirectory(parent.toString());
         try {
-            Posix.closeQuietly(makeDirectoryAt(dir, path.getFileName().toString(), mode, -1, -1, path.toString()));
+            Fds.closeQuietly(makeDirectoryAt(dir, path.getFileName().toString(), mode, -1, -1, path.toString()));
         } catch (NativeException e) {
-            if (e.errno() != Posix.EEXIST || !Files.isDirectory(path)) {
+            if (e.errno() != Errno.EEXIST || !Files.isDirectory(path)) {
                 throw e;
             }
         } finally {
-            Posix.closeQuietly(dir);
+            Fds.closeQuietly(dir);
         }
     }
 
@@ -167,46 +164,46 @@ public final class SafeFiles {
      * directories on the way are configuration, as in Postfix.
      */
     public static int openRegular(String path, int flags, int mode, int uid, int gid, int owner) throws IOException {
-        int access = flags & ~(Posix.O_CREAT | Posix.O_EXCL);
+        int access = flags & ~(Fds.O_CREAT | Fds.O_EXCL);
         for (int attempt = 0; ; attempt++) {
             int probe;
             try {
-                probe = Posix.open(path, O_PATH | Posix.O_NOFOLLOW, 0);
+                probe = Fds.open(path, O_PATH | Fds.O_NOFOLLOW, 0);
             } catch (NativeException e) {
-                if (e.errno() != Posix.ENOENT || attempt > 0) {
+                if (e.errno() != Errno.ENOENT || attempt > 0) {
                     throw e;
                 }
                 int fd;
                 try {
-                    fd = Posix.open(path, access | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_NOCTTY, mode);
+                    fd = Fds.open(path, access | Fds.O_CREAT | Fds.O_EXCL | Fds.O_NOFOLLOW | Fds.O_NOCTTY, mode);
                 } catch (NativeException c) {
-                    if (c.errno() == Posix.EEXIST) {
+                    if (c.errno() == Errno.EEXIST) {
                         continue; // made by someone else meanwhile: examine it as an existing file
                     }
                     throw c;
                 }
                 try {
                     if (uid != -1 || gid != -1) {
-                        Posix.fchown(fd, uid, gid);
+                        Inodes.fchown(fd, uid, gid);
                     }
                     return fd;
                 } catch (NativeException c) {
-                    Posix.closeQuietly(fd);
+                    Fds.closeQuietly(fd);
                     throw c;
                 }
             }
             try {
-                check(Posix.fstat(probe), owner);
+                check(Inodes.fstat(probe), owner);
                 // the O_PATH descriptor pins the inode that was examined; open that one
-                return Posix.open("/proc/self/fd/" + probe, access | Posix.O_NOCTTY, 0);
+                return Fds.open("/proc/self/fd/" + probe, access | Fds.O_NOCTTY, 0);
             } finally {
-                Posix.closeQuietly(probe);
+                Fds.closeQuietly(probe);
             }
         }
     }
 
     /** Postfix's {@code safe_open} rules for an existing file, on its {@code fstat}. */
-    static void check(Posix.Stat st, int owner) throws UnsafeFileException {
+    static void check(Inodes.Stat st, int owner) throws UnsafeFileException {
         if (st.type() == S_IFLNK) {
             throw new UnsafeFileException("file is a symbolic link");
         }
@@ -231,12 +228,12 @@ public final class SafeFiles {
 
     static int openat(int dirFd, String name, int flags, int mode, String shown) throws NativeException {
         for (;;) {
-            int fd = withName(name, n -> Bound.L.openat(dirFd, n, flags | Posix.O_CLOEXEC, mode));
+            int fd = withName(name, n -> Bound.L.openat(dirFd, n, flags | Fds.O_CLOEXEC, mode));
             if (fd >= 0) {
                 return fd;
             }
             int err = Native.errno();
-            if (err != Posix.EINTR) {
+            if (err != Errno.EINTR) {
                 throw new NativeException("open", shown, err);
             }
         }

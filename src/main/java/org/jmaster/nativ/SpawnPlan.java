@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Everything a child gets from {@link Posix#spawn}: the program, argv, the environment, the
+ * Everything a child gets from {@link Spawn#spawn}: the program, argv, the environment, the
  * descriptor plan, the working directory and session/process-group. Immutable; made with
  * {@link #builder(String)}.
  *
@@ -46,7 +46,7 @@ public final class SpawnPlan {
                 throw new IllegalArgumentException("open target " + target);
             }
             // an O_CLOEXEC target would vanish at exec when open(2) happens to return the target itself
-            flags &= ~Posix.O_CLOEXEC;
+            flags &= ~Fds.O_CLOEXEC;
         }
     }
 

@@ -29,11 +29,11 @@ public final class SyslogSocket implements SyslogTransport {
     }
 
     private static int connect(String path) throws NativeException {
-        int fd = Posix.unixDgramConnect(path);
+        int fd = Sockets.unixDgramConnect(path);
         try {
-            Posix.setSendTimeout(fd, SEND_TIMEOUT_MS);
+            Sockets.setSendTimeout(fd, SEND_TIMEOUT_MS);
         } catch (NativeException e) {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
             throw e;
         }
         return fd;
@@ -46,10 +46,10 @@ public final class SyslogSocket implements SyslogTransport {
         }
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
-                return Posix.write(fd, datagram, 0, datagram.length) == datagram.length;
+                return Fds.write(fd, datagram, 0, datagram.length) == datagram.length;
             } catch (NativeException e) {
                 int err = e.errno();
-                if (attempt > 0 || (err != Posix.ECONNREFUSED && err != Posix.ENOTCONN) || !reconnect()) {
+                if (attempt > 0 || (err != Errno.ECONNREFUSED && err != Errno.ENOTCONN) || !reconnect()) {
                     return false;
                 }
             }
@@ -58,7 +58,7 @@ public final class SyslogSocket implements SyslogTransport {
     }
 
     private boolean reconnect() {
-        Posix.closeQuietly(fd);
+        Fds.closeQuietly(fd);
         fd = -1;
         try {
             fd = connect(path);
@@ -70,7 +70,7 @@ public final class SyslogSocket implements SyslogTransport {
 
     @Override
     public synchronized void close() {
-        Posix.closeQuietly(fd);
+        Fds.closeQuietly(fd);
         fd = -1;
     }
 }

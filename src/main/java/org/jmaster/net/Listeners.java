@@ -7,8 +7,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jmaster.conf.ServiceEntry;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.LocalEndpoints;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Sockets;
 
 /**
  * Opens a service's listening endpoints (protocol doc §1.3): inet sockets per address, unix and
@@ -37,7 +38,7 @@ public final class Listeners {
                     for (InetAddress a : addresses) {
                         int fd = passed.takeInet(a, entry.inetPort(), entry.extName());
                         if (fd < 0) {
-                            fd = Posix.inetListen(a, entry.inetPort(), backlog, tcpWindowSize);
+                            fd = Sockets.inetListen(a, entry.inetPort(), backlog, tcpWindowSize);
                         }
                         String host = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
                         out.add(new Listener(fd, host + ":" + entry.inetPort()));
@@ -79,7 +80,7 @@ public final class Listeners {
 
     public static void close(List<Listener> listeners) {
         for (Listener l : listeners) {
-            Posix.closeQuietly(l.fd());
+            Fds.closeQuietly(l.fd());
         }
     }
 }

@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Inodes;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.PeerAddress;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Sockets;
 
 /**
  * Listeners handed over by a service manager (systemd's {@code LISTEN_FDS} protocol): when
@@ -48,12 +50,12 @@ public final class SocketActivation {
                 // not what the protocol promised (a stale LISTEN_* environment?): leave it alone
                 continue;
             }
-            int fd = Posix.dupAbove(FIRST_FD + i, 16);
-            Posix.closeQuietly(FIRST_FD + i);
-            Posix.setNonBlocking(fd, true);
+            int fd = Fds.dupAbove(FIRST_FD + i, 16);
+            Fds.closeQuietly(FIRST_FD + i);
+            Fds.setNonBlocking(fd, true);
             PeerAddress local;
             try {
-                local = Posix.getsockname(fd);
+                local = Sockets.getsockname(fd);
             } catch (NativeException e) {
                 local = null;
             }
@@ -64,7 +66,7 @@ public final class SocketActivation {
 
     private static boolean isSocket(int fd) {
         try {
-            return Posix.fstat(fd).isSocket();
+            return Inodes.fstat(fd).isSocket();
         } catch (NativeException e) {
             return false;
         }
@@ -106,7 +108,7 @@ public final class SocketActivation {
         List<String> out = new ArrayList<>();
         for (Passed p : pool) {
             out.add((p.name().isEmpty() ? "" : p.name() + " ") + (p.local() == null ? "fd " + p.fd() : p.local()));
-            Posix.closeQuietly(p.fd());
+            Fds.closeQuietly(p.fd());
         }
         pool.clear();
         return out;

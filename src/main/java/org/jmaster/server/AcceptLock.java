@@ -1,8 +1,8 @@
 package org.jmaster.server;
 
 import java.util.concurrent.Semaphore;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 
 /**
  * The lock that serialises {@code accept()} among the processes of one service (protocol doc
@@ -33,7 +33,7 @@ final class AcceptLock {
             held = true;
             return;
         }
-        int[] pipe = Posix.pipe2(true);
+        int[] pipe = Fds.pipe(true);
         readyRead = pipe[0];
         readyWrite = pipe[1];
         Thread waiter = new Thread(this::waitForLocks, "accept-lock");
@@ -44,7 +44,7 @@ final class AcceptLock {
     /** The lock file {@code path}, created with mode 0600 when missing. */
     static AcceptLock open(String path) {
         try {
-            return new AcceptLock(Posix.open(path, Posix.O_RDWR | Posix.O_CREAT, 0600));
+            return new AcceptLock(Fds.open(path, Fds.O_RDWR | Fds.O_CREAT, 0600));
         } catch (NativeException e) {
             throw new ServerFatal("open lock file " + path + ": " + e.strerror());
         }
@@ -75,7 +75,7 @@ final class AcceptLock {
 
     /** Call when {@link #readyFd()} is readable. */
     void onReady() {
-        while (Posix.readNonBlocking(readyRead, drain, 0, drain.length) > 0) {
+        while (Fds.readNonBlocking(readyRead, drain, 0, drain.length) > 0) {
             // one byte per grant; there is at most one
         }
         pending = false;
@@ -86,15 +86,15 @@ final class AcceptLock {
     void release() {
         if (held && lockFd >= 0) {
             held = false;
-            Posix.flock(lockFd, Posix.LOCK_UN);
+            Fds.flock(lockFd, Fds.LOCK_UN);
         }
     }
 
     private void waitForLocks() {
         for (;;) {
             requests.acquireUninterruptibly();
-            Posix.flock(lockFd, Posix.LOCK_EX);
-            Posix.writeQuietly(readyWrite, new byte[] {1});
+            Fds.flock(lockFd, Fds.LOCK_EX);
+            Fds.writeQuietly(readyWrite, new byte[] {1});
         }
     }
 }

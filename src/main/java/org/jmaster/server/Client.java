@@ -4,9 +4,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.PeerAddress;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PollSet;
+import org.jmaster.nativ.Sockets;
 
 /**
  * One client connection on raw descriptors: buffered input with per-wait timeouts, line reading
@@ -43,7 +45,7 @@ public final class Client implements Closeable {
     // the line being assembled
     private byte[] line = new byte[256];
     private final int[] fds = new int[2];
-    private final short[] events = {Posix.POLLIN, Posix.POLLIN};
+    private final short[] events = {PollSet.POLLIN, PollSet.POLLIN};
     private final short[] revents = new short[2];
 
     /**
@@ -64,7 +66,7 @@ public final class Client implements Closeable {
     static Client onSocket(int fd, int stopFd) {
         PeerAddress peer;
         try {
-            peer = Posix.getpeername(fd);
+            peer = Sockets.getpeername(fd);
         } catch (NativeException e) {
             peer = null;
         }
@@ -219,7 +221,7 @@ public final class Client implements Closeable {
         if (eof) {
             return -1;
         }
-        int n = Posix.read(inFd, b, off, len);
+        int n = Fds.read(inFd, b, off, len);
         if (n == 0) {
             eof = true;
             return -1;
@@ -246,7 +248,7 @@ public final class Client implements Closeable {
         }
         long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
         for (;;) {
-            int n = Posix.read(inFd, in, inEnd, in.length - inEnd);
+            int n = Fds.read(inFd, in, inEnd, in.length - inEnd);
             if (n > 0) {
                 inEnd += n;
                 return true;
@@ -272,7 +274,7 @@ public final class Client implements Closeable {
             if (left <= 0) {
                 throw new ClientTimeoutException("timeout after " + (timeoutMs / 1000) + "s waiting for " + name);
             }
-            if (Posix.poll(fds, events, revents, count, (int) Math.min(left, Integer.MAX_VALUE)) > 0) {
+            if (PollSet.pollFds(fds, events, revents, count, (int) Math.min(left, Integer.MAX_VALUE)) > 0) {
                 if (count == 2 && revents[1] != 0) {
                     throw new StopRequestedException();
                 }
@@ -321,10 +323,10 @@ public final class Client implements Closeable {
         int off = 0;
         try {
             while (off < outLen) {
-                int n = Posix.write(outFd, out, off, outLen - off);
+                int n = Fds.write(outFd, out, off, outLen - off);
                 if (n > 0) {
                     off += n;
-                } else if (!Posix.waitWritable(outFd, writeTimeoutMs)) {
+                } else if (!PollSet.waitWritable(outFd, writeTimeoutMs)) {
                     throw new ClientTimeoutException("timeout after " + (writeTimeoutMs / 1000) + "s writing to " + name);
                 }
             }
@@ -341,9 +343,9 @@ public final class Client implements Closeable {
     public void close() {
         if (open) {
             open = false;
-            Posix.closeQuietly(inFd);
+            Fds.closeQuietly(inFd);
             if (outFd != inFd) {
-                Posix.closeQuietly(outFd);
+                Fds.closeQuietly(outFd);
             }
         }
     }

@@ -2,7 +2,7 @@ package org.jmaster.server;
 
 import org.jmaster.nativ.ExitStatus;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Spawn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ final class DebuggerCommand {
         }
         log.info("running: {}", command);
         try {
-            ExitStatus st = Posix.runShell(command);
+            ExitStatus st = Spawn.runShell(command);
             if (!st.success()) {
                 log.warn("debugger_command: {}", st);
             }

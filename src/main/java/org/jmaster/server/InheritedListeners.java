@@ -1,8 +1,12 @@
 package org.jmaster.server;
 
 import java.util.Set;
+import org.jmaster.nativ.FdPassing;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Inodes;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PollSet;
+import org.jmaster.nativ.Sockets;
 
 /**
  * The listeners a master passes at descriptors 6, 7, … ({@code -s N}, protocol doc §3.1), and how
@@ -33,7 +37,7 @@ final class InheritedListeners {
         for (int i = 0; i < count; i++) {
             fds[i] = FIRST_FD + i;
             try {
-                Posix.Stat st = Posix.fstat(fds[i]);
+                Inodes.Stat st = Inodes.fstat(fds[i]);
                 boolean ok = transport.equals("fifo") ? st.isFifo() : st.isSocket();
                 if (!ok) {
                     throw new ServerFatal("descriptor " + fds[i] + " is not a " + transport + " listener");
@@ -63,21 +67,21 @@ final class InheritedListeners {
      * (non-blocking, close-on-exec), or -1 when a sibling was faster or the client left.
      */
     int acceptClient(int fd) throws NativeException {
-        int conn = Posix.accept(fd);
+        int conn = Sockets.accept(fd);
         if (conn < 0 || !transport.equals("pass")) {
             return conn;
         }
         try {
-            if (!Posix.waitReadable(conn, PASS_TIMEOUT_MS)) {
+            if (!PollSet.waitReadable(conn, PASS_TIMEOUT_MS)) {
                 return -1;
             }
-            Posix.ReceivedFd got = Posix.recvFd(conn, new byte[256]);
+            FdPassing.ReceivedFd got = FdPassing.recvFd(conn, new byte[256]);
             if (got.fd() >= 0) {
-                Posix.setNonBlocking(got.fd(), true);
+                Fds.setNonBlocking(got.fd(), true);
             }
             return got.fd();
         } finally {
-            Posix.closeQuietly(conn);
+            Fds.closeQuietly(conn);
         }
     }
 }

@@ -2,8 +2,9 @@ package org.jmaster.server;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Inodes;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 
 /**
  * The child end of the status channel, descriptor 5 (protocol doc §3.2, §3.3, §3.8): writes the
@@ -32,7 +33,7 @@ final class MasterStatus {
     /** The channel on descriptor 5; a {@link ServerFatal} when it is not open. */
     static MasterStatus open(int pid, long generation) {
         try {
-            Posix.Stat st = Posix.fstat(FD);
+            Inodes.Stat st = Inodes.fstat(FD);
             if (!st.isSocket() && !st.isFifo()) {
                 throw new ServerFatal("descriptor " + FD + " is not a status channel (not a socket or pipe)");
             }
@@ -76,7 +77,7 @@ final class MasterStatus {
         }
         view.putInt(8, status);
         try {
-            if (Posix.write(fd, frame, 0, frame.length) == frame.length) {
+            if (Fds.write(fd, frame, 0, frame.length) == frame.length) {
                 return true;
             }
         } catch (NativeException e) {
@@ -95,7 +96,7 @@ final class MasterStatus {
             return false;
         }
         try {
-            int n = Posix.read(fd, drain, 0, drain.length);
+            int n = Fds.read(fd, drain, 0, drain.length);
             if (n == 0) {
                 gone = true;
             }

@@ -2,7 +2,7 @@ package org.jmaster.server;
 
 import java.util.Optional;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,16 +25,16 @@ final class Privileges {
         if (hooks.runsAsRoot() && o.unprivileged()) {
             throw new ServerFatal("service " + ctx.serviceName() + " requires privileged operation");
         }
-        boolean root = Posix.geteuid() == 0;
-        Posix.Passwd owner = ctx.dropsTo().orElse(null);
+        boolean root = Users.geteuid() == 0;
+        Users.Passwd owner = ctx.dropsTo().orElse(null);
         if (o.chroot()) {
             if (!root) {
                 throw new ServerFatal("chroot " + ctx.queueDirectory() + ": needs the superuser (the chroot column of "
                         + ctx.serviceName() + " says y)");
             }
             try {
-                Posix.chroot(ctx.queueDirectory().toString());
-                Posix.chdir("/");
+                Users.chroot(ctx.queueDirectory().toString());
+                Users.chdir("/");
             } catch (NativeException e) {
                 throw new ServerFatal(e.getMessage());
             }
@@ -42,28 +42,28 @@ final class Privileges {
         }
         if (owner != null) {
             try {
-                Posix.setgroups(new int[] {owner.gid()});
-                Posix.setgid(owner.gid());
-                Posix.setuid(owner.uid());
+                Users.setgroups(new int[] {owner.gid()});
+                Users.setgid(owner.gid());
+                Users.setuid(owner.uid());
             } catch (NativeException e) {
                 throw new ServerFatal("drop privileges to " + owner.name() + ": " + e.getMessage());
             }
-            if (Posix.getuid() != owner.uid() || Posix.geteuid() != owner.uid() || Posix.getegid() != owner.gid()) {
-                throw new ServerFatal("drop privileges to " + owner.name() + ": still uid " + Posix.geteuid());
+            if (Users.getuid() != owner.uid() || Users.geteuid() != owner.uid() || Users.getegid() != owner.gid()) {
+                throw new ServerFatal("drop privileges to " + owner.name() + ": still uid " + Users.geteuid());
             }
         } else if (o.unprivileged() && log.isDebugEnabled()) {
-            log.debug("not the superuser: running as uid {}", Posix.geteuid());
+            log.debug("not the superuser: running as uid {}", Users.geteuid());
         }
-        if (Posix.geteuid() == 0 && !hooks.runsAsRoot()) {
+        if (Users.geteuid() == 0 && !hooks.runsAsRoot()) {
             throw new ServerFatal("refusing to run as the superuser: give service " + ctx.serviceName()
                     + " the unprivileged column y (or -) in master.cf");
         }
     }
 
     /** {@code mail_owner}'s entry; it must exist and must not be root. */
-    static Posix.Passwd mailOwner(ServerContext ctx) {
+    static Users.Passwd mailOwner(ServerContext ctx) {
         String name = ctx.parameter("mail_owner");
-        Optional<Posix.Passwd> pw = Posix.getpwnam(name);
+        Optional<Users.Passwd> pw = Users.getpwnam(name);
         if (pw.isEmpty()) {
             throw new ServerFatal("parameter mail_owner: unknown user name value: " + name);
         }

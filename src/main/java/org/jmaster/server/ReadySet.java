@@ -1,7 +1,7 @@
 package org.jmaster.server;
 
 import java.util.Arrays;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PollSet;
 
 /**
  * The descriptors a skeleton waits on in one round, all for input: fill it with {@link #add},
@@ -29,14 +29,14 @@ final class ReadySet {
             revents = Arrays.copyOf(revents, count * 2);
         }
         fds[count] = fd;
-        events[count] = Posix.POLLIN;
+        events[count] = PollSet.POLLIN;
         revents[count] = 0;
         return count++;
     }
 
     /** Waits at most {@code timeoutMs} (-1: no limit); the number of ready slots (0 on timeout or a signal). */
     int poll(int timeoutMs) {
-        return Posix.poll(fds, events, revents, count, timeoutMs);
+        return PollSet.pollFds(fds, events, revents, count, timeoutMs);
     }
 
     boolean ready(int slot) {

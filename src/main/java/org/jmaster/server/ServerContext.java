@@ -6,7 +6,7 @@ import java.util.Optional;
 import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 
 /**
  * What a running service knows about itself: its program and service name, transport, options,
@@ -21,7 +21,7 @@ public final class ServerContext {
     private final long generation;
     private final Path queueDirectory;
     private volatile boolean jailed;
-    private Optional<Posix.Passwd> dropsTo;
+    private Optional<Users.Passwd> dropsTo;
 
     ServerContext(String program, ServerOptions options, MainConfig config, long generation) {
         this.program = program;
@@ -79,9 +79,9 @@ public final class ServerContext {
      * when running as root; empty otherwise (it stays who it is). A pre-jail hook uses this to give
      * what it creates to that user.
      */
-    public synchronized Optional<Posix.Passwd> dropsTo() {
+    public synchronized Optional<Users.Passwd> dropsTo() {
         if (dropsTo == null) {
-            dropsTo = options.unprivileged() && Posix.geteuid() == 0
+            dropsTo = options.unprivileged() && Users.geteuid() == 0
                     ? Optional.of(Privileges.mailOwner(this)) : Optional.empty();
         }
         return dropsTo;

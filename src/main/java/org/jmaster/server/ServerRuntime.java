@@ -14,8 +14,9 @@ import org.jmaster.conf.MainConfig;
 import org.jmaster.log.MasterLog;
 import org.jmaster.log.Severity;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.SyslogSocket;
+import org.jmaster.nativ.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +100,7 @@ final class ServerRuntime {
             listeners = null;
             lock = AcceptLock.none();
         } else {
-            status = MasterStatus.open(Posix.getpid(), ctx.generation());
+            status = MasterStatus.open(Processes.getpid(), ctx.generation());
             listeners = InheritedListeners.open(options.transport(), options.socketCount(), transports);
             lock = options.solitary() ? AcceptLock.none() : AcceptLock.open(lockPath(ctx));
         }
@@ -116,7 +117,7 @@ final class ServerRuntime {
         init("post-jail", () -> hooks.postJailInit(ctx));
         if (log.isDebugEnabled()) {
             log.debug("{}: service {} transport {} listeners {} generation {} uid {}", program, ctx.serviceName(),
-                    ctx.transport(), listeners == null ? 0 : listeners.count(), ctx.generation(), Posix.geteuid());
+                    ctx.transport(), listeners == null ? 0 : listeners.count(), ctx.generation(), Users.geteuid());
         }
         lifetime.idleFromNow();
         return new ServerRuntime(ctx, status, listeners, lock, stop, lifetime);
@@ -169,7 +170,7 @@ final class ServerRuntime {
 
     private static void chdir(Path dir) {
         try {
-            Posix.chdir(dir.toString());
+            Users.chdir(dir.toString());
         } catch (NativeException e) {
             throw new ServerFatal(e.getMessage());
         }

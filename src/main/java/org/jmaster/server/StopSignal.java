@@ -1,6 +1,7 @@
 package org.jmaster.server;
 
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
 import sun.misc.Signal;
 
@@ -17,17 +18,17 @@ final class StopSignal {
     private volatile boolean requested;
 
     StopSignal() {
-        int[] pipe = Posix.pipe2(true);
+        int[] pipe = Fds.pipe(true);
         readFd = pipe[0];
         writeFd = pipe[1];
     }
 
     /** Installs the handler (resetting an inherited SIG_IGN first, as the master does). */
     void install() {
-        Posix.resetToDefault(Signals.SIGTERM);
+        Signals.resetToDefault(Signals.SIGTERM);
         Signal.handle(new Signal("TERM"), s -> {
             requested = true;
-            Posix.writeQuietly(writeFd, new byte[] {1});
+            Fds.writeQuietly(writeFd, new byte[] {1});
         });
     }
 
@@ -42,8 +43,8 @@ final class StopSignal {
 
     /** Ends the process by SIGTERM with the default action. */
     void die() {
-        Posix.defaultSignal(Signals.SIGTERM);
-        Posix.kill(Posix.getpid(), Signals.SIGTERM);
+        Signals.setDefault(Signals.SIGTERM);
+        Processes.kill(Processes.getpid(), Signals.SIGTERM);
         // the signal is delivered before kill(2) returns to a single-threaded caller; with other
         // threads around it may take a moment, and it cannot be blocked: wait for it
         for (;;) {

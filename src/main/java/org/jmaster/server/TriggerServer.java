@@ -3,8 +3,9 @@ package org.jmaster.server;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Set;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.PollSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,17 +79,17 @@ public final class TriggerServer {
             return null;
         }
         try {
-            int n = Posix.waitReadable(fd, READ_TIMEOUT_MS) ? readFrom(fd) : 0;
+            int n = PollSet.waitReadable(fd, READ_TIMEOUT_MS) ? readFrom(fd) : 0;
             return n > 0 ? Arrays.copyOf(buf, n) : new byte[0];
         } finally {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
         }
     }
 
     /** One read into {@code buf}: the count, or -1 when nothing was there. */
     private int readFrom(int fd) {
         try {
-            return Posix.read(fd, buf, 0, buf.length);
+            return Fds.read(fd, buf, 0, buf.length);
         } catch (NativeException e) {
             log.warn("read request: {}", e.strerror());
             return -1;

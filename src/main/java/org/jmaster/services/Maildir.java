@@ -9,9 +9,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jmaster.nativ.Errno;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Inodes;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.SafeFiles;
+import org.jmaster.nativ.Users;
 
 /**
  * One Maildir and the delivery convention (cr.yp.to/proto/maildir.html): a message is written to
@@ -33,7 +37,7 @@ final class Maildir {
     Maildir(Path root, String hostname) {
         this.root = root;
         this.host = hostname.replace("/", "\\057").replace(":", "\\072");
-        this.pid = Posix.getpid();
+        this.pid = Processes.getpid();
     }
 
     Path root() {
@@ -67,17 +71,17 @@ final class Maildir {
                 dir = openExisting(parent, root);
             }
         } finally {
-            Posix.closeQuietly(parent);
+            Fds.closeQuietly(parent);
         }
         try {
             for (String d : SUBDIRS) {
-                Posix.closeQuietly(make(dir, root.resolve(d), uid, gid));
+                Fds.closeQuietly(make(dir, root.resolve(d), uid, gid));
             }
             if (made && (uid != -1 || gid != -1)) {
-                Posix.fchown(dir, uid, gid);
+                Inodes.fchown(dir, uid, gid);
             }
         } finally {
-            Posix.closeQuietly(dir);
+            Fds.closeQuietly(dir);
         }
     }
 
@@ -86,7 +90,7 @@ final class Maildir {
         try {
             return SafeFiles.makeDirectoryAt(dirFd, path.getFileName().toString(), 0700, uid, gid, path.toString());
         } catch (NativeException e) {
-            if (e.errno() == Posix.EEXIST) {
+            if (e.errno() == Errno.EEXIST) {
                 return -1; // there already, or a sibling process made it first
             }
             throw e;
@@ -97,8 +101,8 @@ final class Maildir {
         try {
             return SafeFiles.openDirectoryAt(parent, root.getFileName().toString(), root.toString());
         } catch (NativeException e) {
-            Posix.Stat link = Posix.lstat(root.toString());
-            if ((e.errno() == Posix.ELOOP || e.errno() == Posix.ENOTDIR) && link.type() == S_IFLNK && link.uid() == 0) {
+            Inodes.Stat link = Inodes.lstat(root.toString());
+            if ((e.errno() == Errno.ELOOP || e.errno() == Errno.ENOTDIR) && link.type() == S_IFLNK && link.uid() == 0) {
                 return SafeFiles.openDirectory(root.toString());
             }
             throw e;
@@ -115,7 +119,7 @@ final class Maildir {
                 return p + " is not a directory";
             }
             if (!Files.isWritable(p)) {
-                return p + " is not writable by uid " + Posix.geteuid();
+                return p + " is not writable by uid " + Users.geteuid();
             }
         }
         return null;

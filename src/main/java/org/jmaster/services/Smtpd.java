@@ -3,7 +3,7 @@ package org.jmaster.services;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 import org.jmaster.server.Client;
 import org.jmaster.server.ServerContext;
 import org.jmaster.server.ServerFatal;
@@ -33,8 +33,8 @@ public final class Smtpd implements SingleService {
     @Override
     public void preJailInit(ServerContext ctx) throws IOException {
         Path local = ctx.localPath("smtpd_maildir", ctx.parameter("smtpd_maildir"));
-        int uid = ctx.dropsTo().map(Posix.Passwd::uid).orElse(-1);
-        int gid = ctx.dropsTo().map(Posix.Passwd::gid).orElse(-1);
+        int uid = ctx.dropsTo().map(Users.Passwd::uid).orElse(-1);
+        int gid = ctx.dropsTo().map(Users.Passwd::gid).orElse(-1);
         try {
             Maildir.create(local, uid, gid);
         } catch (IOException e) {

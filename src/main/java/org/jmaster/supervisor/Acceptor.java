@@ -5,9 +5,10 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.WeakHashMap;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.PeerAddress;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Sockets;
 import org.jmaster.supervisor.policy.Admission;
 import org.jmaster.supervisor.policy.Listening;
 import org.slf4j.Logger;
@@ -44,7 +45,7 @@ final class Acceptor {
         for (int i = 0; i < BATCH && s.listening; i++) {
             int conn;
             try {
-                conn = Posix.accept(fd);
+                conn = Sockets.accept(fd);
             } catch (NativeException e) {
                 acceptFailed(s, fd, e);
                 return;
@@ -66,7 +67,7 @@ final class Acceptor {
         }
         if (s.protocol != ChildProtocol.INETD) {
             // a service whose children accept themselves never has the master accept for it unthrottled
-            Posix.closeQuietly(conn);
+            Fds.closeQuietly(conn);
             return;
         }
         if (!Listening.mayStart(s.listeningState(master.shuttingDown))) {
@@ -78,14 +79,14 @@ final class Acceptor {
             refuse(s, conn, who, from, v.refusal(), s.settings.refuseReply().orElse(null));
             return;
         }
-        Posix.setNonBlocking(conn, false);
+        Fds.setNonBlocking(conn, false);
         int before = s.totalProc();
         master.availability.spawnContained(s, () -> master.spawner.spawnConnection(s, conn, peer, v.key()));
         if (s.totalProc() == before) {
             // no child took the client: it no longer counts against its source
             master.admission.release(v.key());
         }
-        Posix.closeQuietly(conn);
+        Fds.closeQuietly(conn);
     }
 
     /**
@@ -112,18 +113,18 @@ final class Acceptor {
         if (reply != null) {
             byte[] line = (reply + "\r\n").getBytes(StandardCharsets.UTF_8);
             // a fresh connection's send buffer is empty: one line always fits, and we never wait
-            if (Posix.writeQuietly(conn, line)) {
+            if (Fds.writeQuietly(conn, line)) {
                 // not closed at once: unread input would turn the close into a reset that loses the reply
                 linger.close(conn);
                 return;
             }
         }
-        Posix.closeQuietly(conn);
+        Fds.closeQuietly(conn);
     }
 
     private static PeerAddress peerOf(int conn) {
         try {
-            return Posix.getpeername(conn);
+            return Sockets.getpeername(conn);
         } catch (IOException e) {
             return null;
         }

@@ -8,7 +8,7 @@ import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.Protocol;
 import org.jmaster.conf.ServiceSettings;
 import org.jmaster.conf.ServiceEntry;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 
 /**
  * Who a child runs as: its uid, primary gid and supplementary groups, and who changes them.
@@ -32,7 +32,7 @@ import org.jmaster.nativ.Posix;
  */
 public final class ChildIdentity {
     /** {@code -M user}: its entry (gid -1 when a numeric user has none), or null. */
-    private final Posix.Passwd user;
+    private final Users.Passwd user;
     /** {@code -M group}, or -1. */
     private final int group;
     /** {@code -M groups}, or null when not given. */
@@ -42,7 +42,7 @@ public final class ChildIdentity {
     /** A Postfix-protocol child given {@code -u}: it drops to {@code mail_owner} itself. */
     private final boolean dropsItself;
 
-    private ChildIdentity(Posix.Passwd user, int group, List<Integer> groups, boolean dropsToMailOwner,
+    private ChildIdentity(Users.Passwd user, int group, List<Integer> groups, boolean dropsToMailOwner,
                           boolean dropsItself) {
         this.user = user;
         this.group = group;
@@ -77,21 +77,21 @@ public final class ChildIdentity {
     /** Resolves {@code -M user/group/groups} of {@code e}; unknown names are errors with file and line. */
     public static ChildIdentity of(ServiceEntry e) throws ConfigException {
         ServiceSettings.Exec a = e.settings().exec();
-        Posix.Passwd user = null;
+        Users.Passwd user = null;
         Optional<String> userName = a.user();
         if (userName.isPresent()) {
             String name = userName.get();
             if (isNumber(name)) {
                 int uid = Integer.parseInt(name);
                 // a numeric user still has its passwd entry's group; one without an entry needs -M group
-                user = Posix.getpwuid(uid).map(p -> new Posix.Passwd(p.name(), uid, p.gid(), p.home(), p.shell()))
-                        .orElse(new Posix.Passwd(null, uid, -1, "/", ""));
+                user = Users.getpwuid(uid).map(p -> new Users.Passwd(p.name(), uid, p.gid(), p.home(), p.shell()))
+                        .orElse(new Users.Passwd(null, uid, -1, "/", ""));
                 if (user.gid() < 0 && a.group().isEmpty()) {
                     throw error(e, "attribute \"user\": user ID " + name
                             + " has no passwd entry: give its group with -M group=");
                 }
             } else {
-                user = Posix.getpwnam(name)
+                user = Users.getpwnam(name)
                         .orElseThrow(() -> error(e, "attribute \"user\": unknown user \"" + name + "\""));
             }
         }
@@ -118,8 +118,8 @@ public final class ChildIdentity {
      * What the exec step sets, given {@code mail_owner}'s entry (null when the master is not root:
      * then it changes no one into {@code mail_owner}).
      */
-    public Ids ids(Posix.Passwd mailOwner) {
-        Posix.Passwd who = user != null ? user : dropsToMailOwner ? mailOwner : null;
+    public Ids ids(Users.Passwd mailOwner) {
+        Users.Passwd who = user != null ? user : dropsToMailOwner ? mailOwner : null;
         if (who == null) {
             return group < 0 && groups == null ? Ids.UNCHANGED : new Ids(-1, null, group, groups);
         }
@@ -132,7 +132,7 @@ public final class ChildIdentity {
      * {@link #ids}; {@code --groups} only when {@code -M groups} says so (the exec step itself
      * sets none but the gid when it changes the user as root).
      */
-    List<String> execArgs(Posix.Passwd mailOwner) {
+    List<String> execArgs(Users.Passwd mailOwner) {
         Ids ids = ids(mailOwner);
         List<String> args = new ArrayList<>();
         if (groups != null) {
@@ -154,7 +154,7 @@ public final class ChildIdentity {
      * For {@code --check}: who the child runs as, {@code root} is whether the master would be;
      * {@code mailOwner} is {@code mail_owner}'s entry (null when it has none).
      */
-    public String describe(Posix.Passwd mailOwner, boolean root) {
+    public String describe(Users.Passwd mailOwner, boolean root) {
         if (dropsItself) {
             return mailOwner == null || !root ? "the master's user (-u)"
                     : new Ids(mailOwner.uid(), mailOwner.name(), mailOwner.gid(), List.of(mailOwner.gid())).describe()
@@ -171,8 +171,8 @@ public final class ChildIdentity {
      * {@code mail_owner}'s entry, checked as Postfix checks it: it exists and is not root; otherwise
      * the problem, in Postfix's words.
      */
-    public static Posix.Passwd mailOwner(String name) throws IllegalArgumentException {
-        Posix.Passwd pw = Posix.getpwnam(name).orElseThrow(() -> new IllegalArgumentException(
+    public static Users.Passwd mailOwner(String name) throws IllegalArgumentException {
+        Users.Passwd pw = Users.getpwnam(name).orElseThrow(() -> new IllegalArgumentException(
                 "parameter mail_owner: unknown user name value: " + name));
         if (pw.uid() == 0) {
             throw new IllegalArgumentException("parameter mail_owner: user " + name + " has privileged user ID: 0");
@@ -188,7 +188,7 @@ public final class ChildIdentity {
         if (isNumber(name)) {
             return Integer.parseInt(name);
         }
-        return Posix.getgrnam(name).map(Posix.Group::gid)
+        return Users.getgrnam(name).map(Users.Group::gid)
                 .orElseThrow(() -> error(e, "attribute \"" + attribute + "\": unknown group \"" + name + "\""));
     }
 

@@ -1,7 +1,7 @@
 package org.jmaster.supervisor;
 
 import java.nio.charset.StandardCharsets;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +106,7 @@ final class ChildOutput {
     }
 
     private void readable() {
-        int n = Posix.readNonBlocking(readFd, buf, 0, buf.length);
+        int n = Fds.readNonBlocking(readFd, buf, 0, buf.length);
         if (n < 0) {
             return;
         }
@@ -115,7 +115,7 @@ final class ChildOutput {
                 emit();
             }
             loop.unwatch(readFd);
-            Posix.closeQuietly(readFd);
+            Fds.closeQuietly(readFd);
             return;
         }
         for (int i = 0; i < n; i++) {

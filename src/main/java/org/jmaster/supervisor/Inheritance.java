@@ -6,7 +6,7 @@ import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.Protocol;
 import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceSettings;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 
 /**
  * What a child inherits beyond its descriptor plan (rfork/sfork-style control per service): the
@@ -72,7 +72,7 @@ record Inheritance(List<String> fixedArgs, ChildIdentity identity, boolean chroo
      * The {@code jmaster-exec} options (empty: no exec step needed), given {@code mail_owner}'s
      * entry (null when the master is not root) and {@code queue_directory}.
      */
-    List<String> shimArgs(Posix.Passwd mailOwner, String queueDirectory) {
+    List<String> shimArgs(Users.Passwd mailOwner, String queueDirectory) {
         List<String> args = new ArrayList<>(fixedArgs);
         if (chrootColumn) {
             args.add("--chroot");

@@ -3,8 +3,8 @@ package org.jmaster.supervisor;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.HalfClose;
-import org.jmaster.nativ.Posix;
 
 /**
  * Refused connections on their way out. After the refusal's reply the write side is shut (the
@@ -51,7 +51,7 @@ final class Linger {
      */
     void close(int fd) {
         if (!HalfClose.shutdownWrite(fd)) {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
             return;
         }
         while (lingering.size() >= MAX_CONNECTIONS) {
@@ -90,7 +90,7 @@ final class Linger {
         if (lingering.remove(fd) != null) {
             // unwatch before close: the number may be reused at once
             loop.unwatch(fd);
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
         }
     }
 
@@ -104,7 +104,7 @@ final class Linger {
             }
             it.remove();
             loop.unwatch(e.getKey());
-            Posix.closeQuietly(e.getKey());
+            Fds.closeQuietly(e.getKey());
         }
         if (!lingering.isEmpty()) {
             scheduleExpiry();

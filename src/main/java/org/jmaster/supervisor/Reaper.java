@@ -1,7 +1,8 @@
 package org.jmaster.supervisor;
 
 import org.jmaster.nativ.ExitStatus;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Processes;
 import org.jmaster.supervisor.policy.ChildEnd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +23,7 @@ final class Reaper {
     void reap(Child c) {
         ExitStatus st;
         try {
-            st = Posix.waitidPidfd(c.pidfd, true);
+            st = Processes.waitidPidfd(c.pidfd, true);
         } catch (RuntimeException e) {
             log.warn("waitid pid {}: {}", c.pid, e.getMessage());
             return;
@@ -92,7 +93,7 @@ final class Reaper {
     /** Master_delete_child: forget {@code c}; the caller lets the policy decide again. */
     private void forget(Child c) {
         master.loop.unwatch(c.pidfd);
-        Posix.closeQuietly(c.pidfd);
+        Fds.closeQuietly(c.pidfd);
         if (c.proofTimer != null) {
             c.proofTimer.cancel();
         }

@@ -1,7 +1,7 @@
 package org.jmaster.supervisor;
 
 import java.util.concurrent.atomic.AtomicLong;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.Signals;
 import sun.misc.Signal;
 
@@ -29,7 +29,7 @@ final class SignalRelay {
     private final byte[] drain = new byte[64];
 
     SignalRelay(EventLoop loop, Listener listener, boolean reapOrphans) {
-        int[] pipe = Posix.pipe2(true);
+        int[] pipe = Fds.pipe(true);
         this.readFd = pipe[0];
         this.writeFd = pipe[1];
         install(Signals.SIGHUP);
@@ -40,7 +40,7 @@ final class SignalRelay {
             install(Signals.SIGCHLD);
         }
         loop.watchRead(readFd, (fd, rev) -> {
-            while (Posix.readNonBlocking(fd, drain, 0, drain.length) > 0) {
+            while (Fds.readNonBlocking(fd, drain, 0, drain.length) > 0) {
                 // just empty the pipe; the bits say what happened
             }
             long bits = pending.getAndSet(0);
@@ -65,10 +65,10 @@ final class SignalRelay {
 
     private void install(int sig) {
         // a signal inherited as ignored (nohup, background job) would silently stay ignored
-        Posix.resetToDefault(sig);
+        Signals.resetToDefault(sig);
         Signal.handle(new Signal(Signals.name(sig)), s -> {
             pending.getAndUpdate(bits -> bits | (1L << s.getNumber()));
-            Posix.writeQuietly(writeFd, new byte[] {0});
+            Fds.writeQuietly(writeFd, new byte[] {0});
         });
     }
 

@@ -6,7 +6,11 @@ import java.util.List;
 import java.util.Map;
 import org.jmaster.nativ.PeerAddress;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Processes;
+import org.jmaster.nativ.Sockets;
+import org.jmaster.nativ.Spawn;
+import org.jmaster.nativ.Users;
 import org.jmaster.nativ.SpawnPlan;
 import org.jmaster.conf.ServiceSettings;
 import org.jmaster.supervisor.policy.Listening;
@@ -29,7 +33,7 @@ final class Spawner {
     private long generation;
     /** mail_owner's entry (or why it has none), looked up once per settings, i.e. per (re)load. */
     private MasterSettings ownerSettings;
-    private Posix.Passwd owner;
+    private Users.Passwd owner;
     private String ownerProblem;
 
     Spawner(Supervisor master) {
@@ -129,8 +133,8 @@ final class Spawner {
     private SpawnPlan.Builder builder(Service s, String path, List<String> argv, List<String> env) {
         String queue = master.settings.queueDirectory().toString();
         String cwd = Inheritance.cwd(s.entry, queue);
-        Posix.Passwd mailOwner = null;
-        if (s.inheritance.needsMailOwner() && Posix.geteuid() == 0) {
+        Users.Passwd mailOwner = null;
+        if (s.inheritance.needsMailOwner() && Users.geteuid() == 0) {
             mailOwner = mailOwner();
             if (mailOwner == null) {
                 log.warn("master_spawn: service {}: cannot drop privileges: {}", s.label(), ownerProblem);
@@ -152,7 +156,7 @@ final class Spawner {
     }
 
     /** mail_owner's entry for the current settings, or null with {@link #ownerProblem} set. */
-    private Posix.Passwd mailOwner() {
+    private Users.Passwd mailOwner() {
         if (ownerSettings != master.settings) {
             ownerSettings = master.settings;
             try {
@@ -194,11 +198,11 @@ final class Spawner {
     private static Map<String, String> connectionEnvironment(int conn, PeerAddress peer) {
         Map<String, String> env = new LinkedHashMap<>();
         if (peer != null && !peer.isUnix()) {
-            env.put("PROTO", peer.family() == Posix.AF_INET6 ? "TCP6" : "TCP");
+            env.put("PROTO", peer.family() == Sockets.AF_INET6 ? "TCP6" : "TCP");
             env.put("TCPREMOTEIP", peer.address().getHostAddress());
             env.put("TCPREMOTEPORT", Integer.toString(peer.port()));
             try {
-                PeerAddress local = Posix.getsockname(conn);
+                PeerAddress local = Sockets.getsockname(conn);
                 env.put("TCPLOCALIP", local.address().getHostAddress());
                 env.put("TCPLOCALPORT", Integer.toString(local.port()));
             } catch (NativeException e) {
@@ -209,7 +213,7 @@ final class Spawner {
         } else {
             env.put("PROTO", "UNIX");
             try {
-                Posix.PeerCred cred = Posix.getsockoptPeercred(conn);
+                Sockets.PeerCred cred = Sockets.getsockoptPeercred(conn);
                 env.put("UNIXREMOTEPID", Integer.toString(cred.pid()));
                 env.put("UNIXREMOTEEUID", Integer.toString(cred.uid()));
                 env.put("UNIXREMOTEEGID", Integer.toString(cred.gid()));
@@ -247,7 +251,7 @@ final class Spawner {
     private int launch(Service s, SpawnPlan.Builder plan, String path) {
         StderrPlan err = stderrPlan(s, plan);
         try {
-            int pid = Posix.spawn(plan.build());
+            int pid = Spawn.spawn(plan.build());
             err.started(s, pid);
             return pid;
         } catch (NativeException e) {
@@ -282,11 +286,11 @@ final class Spawner {
 
     private static int pidfd(int pid) {
         try {
-            return Posix.pidfdOpen(pid);
+            return Processes.pidfdOpen(pid);
         } catch (NativeException | RuntimeException e) {
             // no descriptor left (EMFILE): without a pidfd the child could never be reaped by us, so
             // it must not run untracked; the subreaper flag collects it
-            Posix.kill(pid, org.jmaster.nativ.Signals.SIGKILL);
+            Processes.kill(pid, org.jmaster.nativ.Signals.SIGKILL);
             throw new IllegalStateException("pidfd_open " + pid + ": " + e.getMessage(), e);
         }
     }
@@ -295,12 +299,12 @@ final class Spawner {
     private StderrPlan stderrPlan(Service s, SpawnPlan.Builder plan) {
         ServiceSettings.Stderr mode = s.settings.stderr();
         if (mode == ServiceSettings.Stderr.LOG) {
-            int[] pipe = Posix.pipe2(false);
+            int[] pipe = Fds.pipe(false);
             plan.dup2(pipe[1], 2);
             return new StderrPlan(pipe);
         }
         if (mode == ServiceSettings.Stderr.NULL) {
-            plan.open(2, "/dev/null", Posix.O_WRONLY);
+            plan.open(2, "/dev/null", Fds.O_WRONLY);
         }
         return new StderrPlan(null);
     }
@@ -315,15 +319,15 @@ final class Spawner {
 
         void abandon() {
             if (pipe != null) {
-                Posix.closeQuietly(pipe[0]);
-                Posix.closeQuietly(pipe[1]);
+                Fds.closeQuietly(pipe[0]);
+                Fds.closeQuietly(pipe[1]);
             }
         }
 
         void started(Service s, int pid) {
             if (pipe != null) {
-                Posix.closeQuietly(pipe[1]);
-                Posix.setNonBlocking(pipe[0], true);
+                Fds.closeQuietly(pipe[1]);
+                Fds.setNonBlocking(pipe[0], true);
                 ChildOutput.watch(master.loop, pipe[0], s.entry.extName(), pid, s.stderrBudget);
             }
         }
@@ -336,14 +340,14 @@ final class Spawner {
      */
     void warmUp() {
         try {
-            int pid = Posix.spawn(SpawnPlan.builder("/bin/true").argv("true")
+            int pid = Spawn.spawn(SpawnPlan.builder("/bin/true").argv("true")
                     .dup2(master.flowPipe[0], FLOW_READ_FD).dup2(master.flowPipe[1], FLOW_WRITE_FD)
-                    .open(STATUS_FD, "/dev/null", Posix.O_RDONLY).build());
-            int pidfd = Posix.pidfdOpen(pid);
+                    .open(STATUS_FD, "/dev/null", Fds.O_RDONLY).build());
+            int pidfd = Processes.pidfdOpen(pid);
             try {
-                Posix.waitidPidfd(pidfd, false);
+                Processes.waitidPidfd(pidfd, false);
             } finally {
-                Posix.closeQuietly(pidfd);
+                Fds.closeQuietly(pidfd);
             }
         } catch (NativeException e) {
             log.debug("spawn warm-up: {}", e.getMessage());

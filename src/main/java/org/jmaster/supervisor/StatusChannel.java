@@ -2,7 +2,8 @@ package org.jmaster.supervisor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Sockets;
 
 /**
  * One generation of a service's status channel (Postfix's {@code status_fd[2]}): a socketpair whose
@@ -30,9 +31,9 @@ final class StatusChannel {
     }
 
     static StatusChannel open() {
-        int[] pair = Posix.socketpair();
+        int[] pair = Sockets.socketpair();
         // the master's end must never block the loop; the child's end stays blocking, as Postfix's children expect
-        Posix.setNonBlocking(pair[0], true);
+        Fds.setNonBlocking(pair[0], true);
         return new StatusChannel(pair[0], pair[1]);
     }
 
@@ -41,7 +42,7 @@ final class StatusChannel {
      * end of file, and a frame with {@code length} below 12 for a partial update.
      */
     Frame read() {
-        int n = Posix.readNonBlocking(masterFd, buf, 0, FRAME);
+        int n = Fds.readNonBlocking(masterFd, buf, 0, FRAME);
         if (n < 0) {
             return null;
         }
@@ -58,8 +59,8 @@ final class StatusChannel {
     void close() {
         if (!closed) {
             closed = true;
-            Posix.closeQuietly(masterFd);
-            Posix.closeQuietly(childFd);
+            Fds.closeQuietly(masterFd);
+            Fds.closeQuietly(childFd);
         }
     }
 }

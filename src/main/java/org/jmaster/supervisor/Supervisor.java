@@ -17,8 +17,10 @@ import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceKey;
 import org.jmaster.conf.ServiceTable;
 import org.jmaster.conf.ServiceType;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
+import org.jmaster.nativ.Users;
 import org.jmaster.net.AddressResolver;
 import org.jmaster.net.Listener;
 import org.jmaster.net.Listeners;
@@ -133,7 +135,7 @@ public final class Supervisor {
         } catch (AddressResolver.ResolveException e) {
             throw new IOException(e.getMessage());
         }
-        flowPipe = Posix.pipe2(true);
+        flowPipe = Fds.pipe(true);
         spawner.warmUp();
         List<Service> started = new ArrayList<>();
         try {
@@ -161,7 +163,7 @@ public final class Supervisor {
         if (!reapOrphans) {
             try {
                 // orphans of our children become ours, so none of them is left a zombie
-                Posix.setChildSubreaper();
+                Processes.setChildSubreaper();
                 reapOrphans = true;
             } catch (org.jmaster.nativ.NativeException e) {
                 log.warn("cannot become the reaper of orphaned descendants: {}", e.strerror());
@@ -215,11 +217,11 @@ public final class Supervisor {
      */
     private void reapOrphans() {
         int pid;
-        while ((pid = Posix.waitableChild()) > 0) {
+        while ((pid = Processes.waitableChild()) > 0) {
             Child c = children.get(pid);
             if (c != null) {
                 reaper.reap(c);
-            } else if (Posix.reapNoHang(pid)) {
+            } else if (Processes.reapNoHang(pid)) {
                 log.debug("reaped orphan pid {}", pid);
             } else {
                 break;
@@ -250,7 +252,7 @@ public final class Supervisor {
                 log.error(org.jmaster.log.Severity.PANIC, "{}: sending SIGTERM to {} children and exiting", t,
                         children.size());
                 for (Child c : children.values()) {
-                    Posix.kill(c.pid, Signals.SIGTERM);
+                    Processes.kill(c.pid, Signals.SIGTERM);
                 }
             } catch (Throwable ignored) {
                 // going down anyway
@@ -297,10 +299,10 @@ public final class Supervisor {
     }
 
     private Listeners.Owner owner() {
-        if (Posix.geteuid() != 0) {
+        if (Users.geteuid() != 0) {
             return null;
         }
-        return Posix.getpwnam(settings.mailOwner()).map(p -> new Listeners.Owner(p.uid(), p.gid())).orElse(null);
+        return Users.getpwnam(settings.mailOwner()).map(p -> new Listeners.Owner(p.uid(), p.gid())).orElse(null);
     }
 
     /** master_start_service after the listeners exist: status channel, wakeups, listen policy. */
@@ -507,7 +509,7 @@ public final class Supervisor {
         loop.unwatch(s.channel.masterFd);
         s.channel.close();
         for (Child c : s.children()) {
-            Posix.kill(c.pid, Signals.SIGTERM);
+            Processes.kill(c.pid, Signals.SIGTERM);
         }
         Listeners.close(s.listeners);
         log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
@@ -528,7 +530,7 @@ public final class Supervisor {
             availability.listen(s);
         }
         for (Child c : children.values()) {
-            Posix.kill(c.pid, Signals.SIGTERM);
+            Processes.kill(c.pid, Signals.SIGTERM);
         }
         log.info("terminating on signal {}", signal);
         if (children.isEmpty()) {
@@ -539,7 +541,7 @@ public final class Supervisor {
             for (Child c : children.values()) {
                 log.warn("process {} pid {} did not exit within {}s of SIGTERM: sending SIGKILL",
                         c.service.entry.execPath(settings.daemonDirectory()), c.pid, settings.shutdownGraceSeconds());
-                Posix.kill(c.pid, Signals.SIGKILL);
+                Processes.kill(c.pid, Signals.SIGKILL);
             }
         });
     }
@@ -558,7 +560,7 @@ public final class Supervisor {
             log.warn("abort requested: killing {} children", children.size());
         }
         for (Child c : children.values()) {
-            Posix.kill(c.pid, Signals.SIGKILL);
+            Processes.kill(c.pid, Signals.SIGKILL);
         }
         if (children.isEmpty()) {
             loop.stop();

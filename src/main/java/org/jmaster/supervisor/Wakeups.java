@@ -3,9 +3,12 @@ package org.jmaster.supervisor;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import org.jmaster.nativ.Errno;
+import org.jmaster.nativ.FdPassing;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
 import org.jmaster.nativ.PollSet;
+import org.jmaster.nativ.Sockets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,33 +75,33 @@ final class Wakeups {
         String path = master.settings.queueDirectory().resolve(s.entry.name()).toString();
         switch (s.entry.type()) {
             case FIFO: {
-                int fd = Posix.open(path, Posix.O_WRONLY | Posix.O_NONBLOCK | Posix.O_NOFOLLOW, 0);
+                int fd = Fds.open(path, Fds.O_WRONLY | Fds.O_NONBLOCK | Fds.O_NOFOLLOW, 0);
                 try {
-                    Posix.write(fd, REQUEST, 0, 1);
+                    Fds.write(fd, REQUEST, 0, 1);
                 } finally {
-                    Posix.closeQuietly(fd);
+                    Fds.closeQuietly(fd);
                 }
                 break;
             }
             case UNIX:
-                finish(Posix.connectUnix(path), false);
+                finish(Sockets.connectUnixNoWait(path), false);
                 break;
             case PASS: {
-                int sock = Posix.connectUnix(path);
+                int sock = Sockets.connectUnixNoWait(path);
                 int[] pipe = {-1, -1};
                 try {
-                    pipe = Posix.pipe2(false);
-                    Posix.sendFd(sock, pipe[0], new byte[] {0});
-                    Posix.write(pipe[1], REQUEST, 0, REQUEST.length);
+                    pipe = Fds.pipe(false);
+                    FdPassing.sendFd(sock, pipe[0], new byte[] {0});
+                    Fds.write(pipe[1], REQUEST, 0, REQUEST.length);
                 } finally {
-                    Posix.closeQuietly(pipe[0]);
-                    Posix.closeQuietly(pipe[1]);
-                    Posix.closeQuietly(sock);
+                    Fds.closeQuietly(pipe[0]);
+                    Fds.closeQuietly(pipe[1]);
+                    Fds.closeQuietly(sock);
                 }
                 break;
             }
             case INET:
-                finish(Posix.connectInet(triggerAddress(s), s.entry.inetPort()), true);
+                finish(Sockets.connectInetNoWait(triggerAddress(s), s.entry.inetPort()), true);
                 break;
             default:
                 break;
@@ -113,16 +116,16 @@ final class Wakeups {
         }
         EventLoop.Timer timeout = master.loop.schedule(CONNECT_TIMEOUT_MS, () -> {
             master.loop.unwatch(fd);
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
             log.warn("master_wakeup_timer_event: connect timeout");
         });
         master.loop.watchWrite(fd, (f, rev) -> {
             timeout.cancel();
             master.loop.unwatch(f);
-            int err = Posix.socketError(f);
+            int err = Sockets.socketError(f);
             if (err != 0 || (rev & (PollSet.POLLERR | PollSet.POLLHUP)) != 0) {
-                Posix.closeQuietly(f);
-                log.warn("master_wakeup_timer_event: connect: {}", Posix.strerror(err));
+                Fds.closeQuietly(f);
+                log.warn("master_wakeup_timer_event: connect: {}", Errno.strerror(err));
                 return;
             }
             try {
@@ -135,9 +138,9 @@ final class Wakeups {
 
     private static void writeAndClose(int fd) throws NativeException {
         try {
-            Posix.write(fd, REQUEST, 0, REQUEST.length);
+            Fds.write(fd, REQUEST, 0, REQUEST.length);
         } finally {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
         }
     }
 

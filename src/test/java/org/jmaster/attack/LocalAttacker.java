@@ -12,7 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Inodes;
+import org.jmaster.nativ.TestNative;
 
 /**
  * An unprivileged local user (uid/gid 65534, {@code nobody}) attacking the files a root process
@@ -136,8 +137,8 @@ public final class LocalAttacker implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 Path v = file(i);
                 Files.writeString(v, text(i));
-                Posix.chown(v.toString(), 0, 0);
-                Posix.chmod(v.toString(), mode);
+                TestNative.chown(v.toString(), 0, 0);
+                TestNative.chmod(v.toString(), mode);
             }
         }
 
@@ -153,7 +154,7 @@ public final class LocalAttacker implements AutoCloseable {
         public void assertUnchanged() throws IOException {
             List<String> changed = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                Posix.Stat st = Posix.lstat(file(i).toString());
+                Inodes.Stat st = Inodes.lstat(file(i).toString());
                 String text = Files.readString(file(i));
                 if (st.uid() != 0 || st.gid() != 0 || st.permissions() != mode || !text.equals(text(i))) {
                     changed.add("v" + i + " (uid " + st.uid() + ", gid " + st.gid() + ", mode "

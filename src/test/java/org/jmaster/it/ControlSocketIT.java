@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Inodes;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,9 +20,9 @@ class ControlSocketIT {
     @TempDir
     Path tmp;
 
-    private static Posix.Group controlGroup() {
-        Optional<Posix.Group> mail = Posix.getgrnam("mail");
-        Assumptions.assumeTrue(mail.isPresent() && Posix.geteuid() == 0, "needs root and a group \"mail\"");
+    private static Users.Group controlGroup() {
+        Optional<Users.Group> mail = Users.getgrnam("mail");
+        Assumptions.assumeTrue(mail.isPresent() && Users.geteuid() == 0, "needs root and a group \"mail\"");
         return mail.get();
     }
 
@@ -33,7 +34,7 @@ class ControlSocketIT {
      */
     @Test
     void onlyRootAndTheControlGroupAreAnswered() throws Exception {
-        Posix.Group mail = controlGroup();
+        Users.Group mail = controlGroup();
         Path pub = Hostile.publicDir("jmaster-ctl");
         Path ctl = pub.resolve("master.ctl");
         Path metrics = pub.resolve("metrics.sock");
@@ -52,7 +53,7 @@ class ControlSocketIT {
             m.awaitLog("warning: control: refused connection: uid 65534 \\(pid \\d+\\) is not root and not in"
                     + " master_control_group mail");
             for (Path p : new Path[] {ctl, metrics}) {
-                Posix.Stat st = Posix.lstat(p.toString());
+                Inodes.Stat st = Inodes.lstat(p.toString());
                 assertThat(st.isSocket()).isTrue();
                 assertThat(st.uid()).isZero();
                 assertThat(st.gid()).as(p + "'s group").isEqualTo(mail.gid());
@@ -85,7 +86,7 @@ class ControlSocketIT {
      */
     @Test
     void theSocketNeverExistsWithAWiderModeThanItsFinalOne() throws Exception {
-        Posix.Group mail = controlGroup();
+        Users.Group mail = controlGroup();
         Path pub = Hostile.publicDir("jmaster-ctl");
         Path ctl = pub.resolve("master.ctl");
         int port = MasterProcess.freePort();
@@ -105,7 +106,7 @@ class ControlSocketIT {
                 assertThat(r.find()).as(out).isTrue();
                 connected += Integer.parseInt(r.group(1));
                 answered += Integer.parseInt(r.group(2));
-                Posix.Stat st = Posix.lstat(ctl.toString());
+                Inodes.Stat st = Inodes.lstat(ctl.toString());
                 assertThat(st.permissions()).isEqualTo(0660);
                 assertThat(st.gid()).isEqualTo(mail.gid());
                 m.close();

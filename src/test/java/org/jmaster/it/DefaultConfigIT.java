@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Inodes;
+import org.jmaster.nativ.TestNative;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -192,10 +194,10 @@ class DefaultConfigIT {
         Process master = start(List.of(), conf, out);
         try {
             checkTheSystem(tmp, master, out);
-            if (Posix.geteuid() == 0) {
-                Posix.Passwd nobody = Posix.getpwnam("nobody").orElseThrow();
+            if (Users.geteuid() == 0) {
+                Users.Passwd nobody = Users.getpwnam("nobody").orElseThrow();
                 Path stored = Services.files(tmp.resolve("var/spool/Maildir"), "new").get(0);
-                assertThat(Posix.lstat(stored.toString()).uid()).isEqualTo(nobody.uid());
+                assertThat(Inodes.lstat(stored.toString()).uid()).isEqualTo(nobody.uid());
             }
         } finally {
             stop(master);
@@ -204,11 +206,11 @@ class DefaultConfigIT {
 
     @Test
     void itWorksForAnOrdinaryUserToo() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "already running as an ordinary user: see the other case");
-        Posix.Passwd nobody = Posix.getpwnam("nobody").orElseThrow();
+        assumeTrue(Users.geteuid() == 0, "already running as an ordinary user: see the other case");
+        Users.Passwd nobody = Users.getpwnam("nobody").orElseThrow();
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path home = Files.createDirectories(tmp.resolve("home"));
-        Posix.chown(home.toString(), nobody.uid(), nobody.gid());
+        TestNative.chown(home.toString(), nobody.uid(), nobody.gid());
         Path conf = copyConf(home);
         Path out = tmp.resolve("stderr");
         // the checkout itself may sit in a directory the user cannot enter (a clone under 0700):

@@ -18,7 +18,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.TestNative;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,7 +139,7 @@ class OperationsIT {
     void serviceManagerNotificationsArriveInOrder() throws Exception {
         int port = MasterProcess.freePort();
         Path sock = tmp.resolve("notify");
-        int fd = Posix.unixDgramBind(sock.toString());
+        int fd = TestNative.unixDgramBind(sock.toString());
         try (MasterProcess m = new MasterProcess(tmp)) {
             m.masterCf(port + " inet n n n - 2 fake mode=serve " + m.rec())
                     .start(Map.of("NOTIFY_SOCKET", sock.toString(), "WATCHDOG_USEC", "400000"));
@@ -157,14 +158,14 @@ class OperationsIT {
             assertThat(got.stream().filter(x -> x.startsWith("READY=1")).findFirst().orElseThrow())
                     .contains("STATUS=1 services");
         } finally {
-            Posix.closeQuietly(fd);
+            Fds.closeQuietly(fd);
         }
     }
 
     private static List<String> drain(int fd, List<String> into) {
         byte[] buf = new byte[4096];
         int n;
-        while ((n = Posix.readNonBlocking(fd, buf, 0, buf.length)) > 0) {
+        while ((n = Fds.readNonBlocking(fd, buf, 0, buf.length)) > 0) {
             into.add(new String(buf, 0, n, StandardCharsets.UTF_8));
         }
         return into;

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jmaster.attack.LocalAttacker;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Inodes;
+import org.jmaster.nativ.TestNative;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +37,7 @@ class RootSafeFilesIT {
      */
     @Test
     void swappingNewSocketsForSymbolicLinksChangesNoRootFile() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "the attack is on a master running as root");
+        assumeTrue(Users.geteuid() == 0, "the attack is on a master running as root");
         Path base = LocalAttacker.openDirectory(tmp);
         LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), SERVICES, 0600);
         Path swapper = LocalAttacker.compile(base.resolve("bin"), "swapper");
@@ -45,10 +47,10 @@ class RootSafeFilesIT {
             Path priv = Files.createDirectories(m.queue.resolve("private"));
             Path pub = Files.createDirectories(m.queue.resolve("public"));
             LocalAttacker.openDirectory(m.queue);
-            Posix.chown(priv.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
-            Posix.chmod(priv.toString(), 0700);
-            Posix.chown(pub.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
-            Posix.chmod(pub.toString(), 0710);
+            TestNative.chown(priv.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
+            TestNative.chmod(priv.toString(), 0700);
+            TestNative.chown(pub.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
+            TestNative.chmod(pub.toString(), 0710);
             m.mainCf("mail_owner = nobody");
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < SERVICES; i++) {
@@ -68,7 +70,7 @@ class RootSafeFilesIT {
             for (int i = 0; i < SERVICES; i++) {
                 Path p = (i % 2 == 0 ? priv : pub).resolve("s" + i);
                 if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    Posix.Stat st = Posix.lstat(p.toString());
+                    Inodes.Stat st = Inodes.lstat(p.toString());
                     if (st.isSocket()) {
                         assertThat(st.uid()).isEqualTo(LocalAttacker.NOBODY);
                         assertThat(st.permissions()).isEqualTo(0666);
@@ -90,20 +92,20 @@ class RootSafeFilesIT {
      */
     @Test
     void aHardLinkPlantedAsTheDataLockStopsTheStartAndChangesNothing() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "the attack is on a master running as root");
+        assumeTrue(Users.geteuid() == 0, "the attack is on a master running as root");
         Path base = LocalAttacker.openDirectory(tmp);
         LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 1, 0666);
         try (MasterProcess m = new MasterProcess(base.resolve("m"))) {
             LocalAttacker.openDirectory(m.dir);
             Path data = Files.createDirectories(m.dir.resolve("data"));
-            Posix.chown(data.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
-            Posix.chmod(data.toString(), 0700);
+            TestNative.chown(data.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
+            TestNative.chmod(data.toString(), 0700);
             m.mainCf("mail_owner = nobody");
             m.masterCf("s0 unix - n n - 1 fake mode=serve " + m.rec());
             Path lock = data.resolve("master.lock");
             assertThat(LocalAttacker.runAsNobody("ln", victims.file(0).toString(), lock.toString()))
                     .as("nobody links the victim into the data directory").isZero();
-            assertThat(Posix.lstat(victims.file(0).toString()).nlink()).isEqualTo(2);
+            assertThat(Inodes.lstat(victims.file(0).toString()).nlink()).isEqualTo(2);
 
             Process master = new ProcessBuilder(MasterProcess.REPO.resolve("master").toString(), "-c", m.conf.toString(), "-d")
                     .redirectErrorStream(true).redirectOutput(m.log.toFile())
@@ -133,11 +135,11 @@ class RootSafeFilesIT {
      */
     @Test
     void aSymbolicLinkPlantedAsTheLogFileIsNotFollowed() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "the attack is on a master running as root");
+        assumeTrue(Users.geteuid() == 0, "the attack is on a master running as root");
         Path base = LocalAttacker.openDirectory(tmp);
         LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 1, 0600);
         Path logs = LocalAttacker.openDirectory(base.resolve("logs"));
-        Posix.chown(logs.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
+        TestNative.chown(logs.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
         Path maillog = logs.resolve("maillog");
         assertThat(LocalAttacker.runAsNobody("ln", "-s", victims.file(0).toString(), maillog.toString())).isZero();
         try (MasterProcess m = new MasterProcess(base.resolve("m"))) {

@@ -23,7 +23,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Inodes;
+import org.jmaster.nativ.TestNative;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -216,7 +218,7 @@ class RuntimeIT {
     private static void chownToMailOwner(Path p) throws IOException {
         Services.mailOwner("postfix").ifPresent(pw -> {
             try {
-                Posix.chown(p.toString(), pw.uid(), pw.gid());
+                TestNative.chown(p.toString(), pw.uid(), pw.gid());
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -225,8 +227,8 @@ class RuntimeIT {
 
     @Test
     void unprivilegedServicesRunAsMailOwnerWithOnlyItsGroup() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
-        Posix.Passwd owner = Posix.getpwnam("postfix").orElseThrow();
+        assumeTrue(Users.geteuid() == 0, "needs root");
+        Users.Passwd owner = Users.getpwnam("postfix").orElseThrow();
         int port = MasterProcess.freePort();
         try (MasterProcess m = new MasterProcess(tmp)) {
             Services.link(m, "smtpd");
@@ -241,13 +243,13 @@ class RuntimeIT {
                 assertThat(Services.status(pid, "Groups")).isEqualTo(g);
             }
             // what it created for itself before dropping privileges belongs to mail_owner
-            assertThat(Posix.lstat(m.queue.resolve("Maildir/new").toString()).uid()).isEqualTo(owner.uid());
+            assertThat(Inodes.lstat(m.queue.resolve("Maildir/new").toString()).uid()).isEqualTo(owner.uid());
         }
     }
 
     @Test
     void aChrootedServiceDeliversInsideItsJail() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
+        assumeTrue(Users.geteuid() == 0, "needs root");
         int port = MasterProcess.freePort();
         try (MasterProcess m = new MasterProcess(tmp)) {
             Services.link(m, "smtpd");
@@ -264,7 +266,7 @@ class RuntimeIT {
 
     @Test
     void rootWithoutTheUnprivilegedFlagIsRefusedAndTheServiceThrottled() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
+        assumeTrue(Users.geteuid() == 0, "needs root");
         int port = MasterProcess.freePort();
         try (MasterProcess m = new MasterProcess(tmp)) {
             Services.link(m, "smtpd");
@@ -340,7 +342,7 @@ class RuntimeIT {
         Path conf = Files.createDirectories(tmp.resolve("conf"));
         Path queue = Files.createDirectories(tmp.resolve("queue"));
         Files.writeString(conf.resolve("main.cf"), "queue_directory = " + queue + "\nmyhostname = alone.example\n"
-                + "mail_owner = " + (Posix.geteuid() == 0 ? "postfix" : "nobody") + "\n");
+                + "mail_owner = " + (Users.geteuid() == 0 ? "postfix" : "nobody") + "\n");
         ProcessBuilder pb = new ProcessBuilder(MasterProcess.REPO.resolve("services/smtpd").toString(), "-S", "-u")
                 .redirectError(tmp.resolve("err").toFile()).redirectOutput(tmp.resolve("out").toFile());
         pb.environment().put("MAIL_CONFIG", conf.toString());

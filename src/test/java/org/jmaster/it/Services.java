@@ -11,7 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 
 /** Test helpers for the bundled Java services (services/ of this checkout) under a {@link MasterProcess}. */
 final class Services {
@@ -56,8 +56,8 @@ final class Services {
     }
 
     /** The user the services drop to when the tests run as root ({@code mail_owner}, default postfix). */
-    static Optional<Posix.Passwd> mailOwner(String name) {
-        return Posix.geteuid() == 0 ? Posix.getpwnam(name) : Optional.empty();
+    static Optional<Users.Passwd> mailOwner(String name) {
+        return Users.geteuid() == 0 ? Users.getpwnam(name) : Optional.empty();
     }
 
     /** Waits until the master has no children left. */

@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Inodes;
+import org.jmaster.nativ.TestNative;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,9 +36,9 @@ class StockMasterIT {
 
     @Test
     void smtpdEchoAndSweepRunUnderPostfixsOwnMaster() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "Postfix's master runs only as root");
+        assumeTrue(Users.geteuid() == 0, "Postfix's master runs only as root");
         assumeTrue(Files.isExecutable(POSTFIX_MASTER), "Debian's postfix is not installed (.ci/run installs it)");
-        Posix.Passwd postfix = Posix.getpwnam("postfix").orElseThrow();
+        Users.Passwd postfix = Users.getpwnam("postfix").orElseThrow();
         // the master opens the data lock as mail_owner, who must be able to reach it
         Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Path conf = Files.createDirectories(tmp.resolve("conf"));
@@ -47,13 +49,13 @@ class StockMasterIT {
             Files.createDirectories(d);
         }
         for (Path d : List.of(queue.resolve("private"), queue.resolve("public"), data)) {
-            Posix.chown(d.toString(), postfix.uid(), postfix.gid());
+            TestNative.chown(d.toString(), postfix.uid(), postfix.gid());
         }
         // sweep needs a Maildir with something stale in tmp/
         Path md = queue.resolve("Maildir");
         for (String d : new String[] {"", "tmp", "new", "cur"}) {
             Files.createDirectories(md.resolve(d));
-            Posix.chown(md.resolve(d).toString(), postfix.uid(), postfix.gid());
+            TestNative.chown(md.resolve(d).toString(), postfix.uid(), postfix.gid());
         }
         Path stale = Files.writeString(md.resolve("tmp/1500000000.M1P1Q1.crashed"), "stale");
         FileTime old = FileTime.from(Instant.now().minus(Duration.ofDays(3)));
@@ -94,7 +96,7 @@ class StockMasterIT {
             List<Path> stored = Services.files(md, "new");
             assertThat(stored).hasSize(1);
             assertThat(Services.read(stored.get(0))).contains("Subject: under postfix");
-            assertThat(Posix.lstat(stored.get(0).toString()).uid()).isEqualTo(postfix.uid());
+            assertThat(Inodes.lstat(stored.get(0).toString()).uid()).isEqualTo(postfix.uid());
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", echo), 10_000);
                 s.setSoTimeout(30_000);

@@ -8,7 +8,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Posix.flock is flock(2): util-linux flock(1) (and Postfix's master -t) see it, and it sees theirs. */
+/** Fds.flock is flock(2): util-linux flock(1) (and Postfix's master -t) see it, and it sees theirs. */
 class FlockTest {
     private static ExitStatus flockCommand(Path file) throws NativeException {
         return Proc.run(SpawnPlan.builder("/usr/bin/flock").argv("flock", "-n", file.toString(), "/bin/true").build());
@@ -17,20 +17,20 @@ class FlockTest {
     @Test
     void ourLockStopsFlockCommand(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("master.pid");
-        int fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW, 0600);
+        int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW, 0600);
         try {
-            assertThat(Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)).isTrue();
+            assertThat(Fds.flock(fd, Fds.LOCK_EX | Fds.LOCK_NB)).isTrue();
             assertThat(flockCommand(file)).extracting(ExitStatus::kind, ExitStatus::code)
                     .containsExactly(ExitStatus.Kind.EXITED, 1);
             // a second open file description in this very process conflicts too: flock, not fcntl, semantics
-            int other = Posix.open(file.toString(), Posix.O_RDWR, 0);
-            assertThat(Posix.flock(other, Posix.LOCK_EX | Posix.LOCK_NB)).isFalse();
-            Posix.close(other);
+            int other = Fds.open(file.toString(), Fds.O_RDWR, 0);
+            assertThat(Fds.flock(other, Fds.LOCK_EX | Fds.LOCK_NB)).isFalse();
+            TestNative.close(other);
 
-            assertThat(Posix.flock(fd, Posix.LOCK_UN)).isTrue();
+            assertThat(Fds.flock(fd, Fds.LOCK_UN)).isTrue();
             assertThat(flockCommand(file).success()).isTrue();
         } finally {
-            Posix.close(fd);
+            TestNative.close(fd);
         }
     }
 
@@ -38,9 +38,9 @@ class FlockTest {
     void flockCommandStopsOurLock(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("master.pid");
         // flock -o: the lock belongs to flock(1) itself, not to the sleep it runs; a process group to kill both
-        int pid = Posix.spawn(SpawnPlan.builder("/usr/bin/flock")
+        int pid = Spawn.spawn(SpawnPlan.builder("/usr/bin/flock")
                 .argv("flock", "-o", file.toString(), "/bin/sleep", "30").processGroup(0).build());
-        int pidfd = Posix.pidfdOpen(pid);
+        int pidfd = Processes.pidfdOpen(pid);
         int fd = -1;
         try {
             long deadline = System.nanoTime() + 10_000_000_000L;
@@ -48,14 +48,14 @@ class FlockTest {
             while (!blocked && System.nanoTime() < deadline) {
                 if (fd < 0) {
                     try {
-                        fd = Posix.open(file.toString(), Posix.O_RDWR, 0);
+                        fd = Fds.open(file.toString(), Fds.O_RDWR, 0);
                     } catch (NativeException notYet) {
                         Thread.sleep(10);
                         continue;
                     }
                 }
-                if (Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB)) {
-                    Posix.flock(fd, Posix.LOCK_UN); // flock(1) has not taken it yet
+                if (Fds.flock(fd, Fds.LOCK_EX | Fds.LOCK_NB)) {
+                    Fds.flock(fd, Fds.LOCK_UN); // flock(1) has not taken it yet
                     Thread.sleep(10);
                 } else {
                     blocked = true;
@@ -63,13 +63,13 @@ class FlockTest {
             }
             assertThat(blocked).as("flock(1)'s lock is visible to flock(2)").isTrue();
         } finally {
-            Posix.killpg(pid, Signals.SIGKILL);
+            TestNative.killpg(pid, Signals.SIGKILL);
             Proc.reap(pidfd);
         }
         // flock(1)'s child may still hold the descriptor for a moment (killed between fork and its
         // close for -o): it dies with the group, but later than the reaped flock(1) itself
         int locked = fd;
-        await().atMost(Duration.ofSeconds(10)).until(() -> Posix.flock(locked, Posix.LOCK_EX | Posix.LOCK_NB));
-        Posix.close(fd);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Fds.flock(locked, Fds.LOCK_EX | Fds.LOCK_NB));
+        TestNative.close(fd);
     }
 }

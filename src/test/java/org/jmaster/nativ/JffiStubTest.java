@@ -23,16 +23,16 @@ class JffiStubTest {
         // a child JVM with the boot library path maps our copy: its /proc/PID/maps names it
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        int[] out = Posix.pipe2(false);
-        int pid = Posix.spawn(SpawnPlan.builder(java)
+        int[] out = Fds.pipe(false);
+        int pid = Spawn.spawn(SpawnPlan.builder(java)
                 .argv(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Djffi.boot.library.path=" + stub.getParent(),
                         "-cp", cp, MapsProbe.class.getName()))
                 .env(List.of("PATH=/usr/bin:/bin"))
-                .open(0, "/dev/null", Posix.O_RDONLY).dup2(out[1], 1).dup2(2, 2).build());
-        Posix.close(out[1]);
+                .open(0, "/dev/null", Fds.O_RDONLY).dup2(out[1], 1).dup2(2, 2).build());
+        TestNative.close(out[1]);
         String maps = Proc.readAll(out[0]);
-        Posix.close(out[0]);
-        assertThat(Proc.reap(Posix.pidfdOpen(pid)).success()).isTrue();
+        TestNative.close(out[0]);
+        assertThat(Proc.reap(Processes.pidfdOpen(pid)).success()).isTrue();
         assertThat(maps).contains(stub.toString()).doesNotContain("/tmp/jffi");
     }
 
@@ -41,7 +41,7 @@ class JffiStubTest {
         private MapsProbe() {}
 
         public static void main(String[] args) throws Exception {
-            Posix.getpid();
+            Processes.getpid();
             System.out.print(Files.readString(Path.of("/proc/self/maps")));
         }
     }

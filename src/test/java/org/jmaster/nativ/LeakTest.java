@@ -11,43 +11,43 @@ import org.junit.jupiter.api.Test;
 class LeakTest {
     @Test
     void twoThousandSpawnsLeakNothing() throws Exception {
-        Posix.ignoreSigpipe();
-        int[] flow = Posix.pipe2(true);
-        int[] status = Posix.socketpair();
+        Signals.ignoreSigpipe();
+        int[] flow = Fds.pipe(true);
+        int[] status = Sockets.socketpair();
         SpawnPlan plan = SpawnPlan.builder("/bin/true").argv("true", "-n", "x")
                 .env(java.util.List.of("MAIL_CONFIG=/etc/postfix", "GENERATION=1"))
-                .open(0, "/dev/null", Posix.O_RDONLY).open(1, "/dev/null", Posix.O_WRONLY).dup2(2, 2)
+                .open(0, "/dev/null", Fds.O_RDONLY).open(1, "/dev/null", Fds.O_WRONLY).dup2(2, 2)
                 .dup2(flow[0], 3).dup2(flow[1], 4).dup2(status[1], 5)
                 .build();
         for (int i = 0; i < 50; i++) {
             cycle(plan);
         }
-        int[] before = Posix.listOpenFds();
+        int[] before = TestNative.listOpenFds();
         long t0 = System.nanoTime();
         int n = 2000;
         for (int i = 0; i < n; i++) {
             cycle(plan);
         }
         long ns = System.nanoTime() - t0;
-        int[] after = Posix.listOpenFds();
+        int[] after = TestNative.listOpenFds();
         System.out.printf("2000 spawn+pidfd+waitid cycles with a 6-descriptor plan: %.0f/s (%.3f ms each); fds %d before, %d after%n",
                 n / (ns / 1e9), ns / 1e6 / n, before.length, after.length);
         assertThat(after).containsExactly(before);
         assertThat(Proc.zombieChildren()).isEmpty();
         for (int fd : new int[] {flow[0], flow[1], status[0], status[1]}) {
-            Posix.close(fd);
+            TestNative.close(fd);
         }
     }
 
     private static void cycle(SpawnPlan plan) throws NativeException {
-        int pid = Posix.spawn(plan);
-        int pidfd = Posix.pidfdOpen(pid);
-        assertThat(Posix.waitReadable(pidfd, 10_000)).isTrue();
-        ExitStatus st = Posix.waitidPidfd(pidfd, true);
+        int pid = Spawn.spawn(plan);
+        int pidfd = Processes.pidfdOpen(pid);
+        assertThat(PollSet.waitReadable(pidfd, 10_000)).isTrue();
+        ExitStatus st = Processes.waitidPidfd(pidfd, true);
         if (!st.success() || st.pid() != pid) {
             throw new AssertionError(st);
         }
-        Posix.close(pidfd);
+        TestNative.close(pidfd);
     }
 
     /** Plain spawn rate of /bin/true, the way DESIGN.md measured it (sequential spawn and reap). */

@@ -15,20 +15,20 @@ import org.junit.jupiter.api.Timeout;
 class PollTest {
     @Test
     void readinessOfAPipe() throws Exception {
-        int[] p = Posix.pipe2(true);
+        int[] p = Fds.pipe(true);
         PollSet ps = new PollSet(1);
         int i = ps.add(p[0], PollSet.POLLIN);
         assertThat(ps.poll(0)).isZero();
         assertThat(ps.revents(i)).isZero();
-        Posix.write(p[1], new byte[] {1}, 0, 1);
+        Fds.write(p[1], new byte[] {1}, 0, 1);
         assertThat(ps.poll(-1)).isEqualTo(1);
         assertThat(ps.revents(i)).isEqualTo(PollSet.POLLIN);
         byte[] b = new byte[4];
-        assertThat(Posix.read(p[0], b, 0, 4)).isEqualTo(1);
-        Posix.close(p[1]);
+        assertThat(Fds.read(p[0], b, 0, 4)).isEqualTo(1);
+        TestNative.close(p[1]);
         assertThat(ps.poll(0)).isEqualTo(1);
         assertThat(ps.revents(i) & PollSet.POLLHUP).isNotZero();
-        Posix.close(p[0]);
+        TestNative.close(p[0]);
         assertThat(ps.poll(0)).isEqualTo(1);
         assertThat(ps.revents(i)).isEqualTo(PollSet.POLLNVAL);
     }
@@ -38,7 +38,7 @@ class PollTest {
         PollSet ps = new PollSet(1);
         int[][] pipes = new int[40][];
         for (int k = 0; k < pipes.length; k++) {
-            pipes[k] = Posix.pipe2(true);
+            pipes[k] = Fds.pipe(true);
             ps.add(pipes[k][1], PollSet.POLLOUT);
         }
         ps.add(-1, PollSet.POLLIN);
@@ -53,25 +53,25 @@ class PollTest {
         assertThat(ps.poll(0)).isEqualTo(1);
         assertThat(ps.events(1)).isEqualTo(PollSet.POLLIN);
         for (int[] p : pipes) {
-            Posix.close(p[0]);
-            Posix.close(p[1]);
+            TestNative.close(p[0]);
+            TestNative.close(p[1]);
         }
     }
 
     @Test
     void arrayVariantAndWaitReadable() throws Exception {
-        int[] p = Posix.pipe2(true);
+        int[] p = Fds.pipe(true);
         short[] revents = new short[2];
-        int n = Posix.poll(new int[] {p[0], p[1]}, new short[] {Posix.POLLIN, Posix.POLLOUT}, revents, 2, 0);
+        int n = PollSet.pollFds(new int[] {p[0], p[1]}, new short[] {PollSet.POLLIN, PollSet.POLLOUT}, revents, 2, 0);
         assertThat(n).isEqualTo(1);
-        assertThat(revents).containsExactly((short) 0, Posix.POLLOUT);
+        assertThat(revents).containsExactly((short) 0, PollSet.POLLOUT);
         long t0 = System.nanoTime();
-        assertThat(Posix.waitReadable(p[0], 100)).isFalse();
+        assertThat(PollSet.waitReadable(p[0], 100)).isFalse();
         assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(90_000_000L);
-        Posix.write(p[1], new byte[] {1}, 0, 1);
-        assertThat(Posix.waitReadable(p[0], 100)).isTrue();
-        Posix.close(p[0]);
-        Posix.close(p[1]);
+        Fds.write(p[1], new byte[] {1}, 0, 1);
+        assertThat(PollSet.waitReadable(p[0], 100)).isTrue();
+        TestNative.close(p[0]);
+        TestNative.close(p[1]);
     }
 
     /**
@@ -87,15 +87,15 @@ class PollTest {
         AtomicInteger handled = new AtomicInteger();
         sun.misc.Signal winch = new sun.misc.Signal("WINCH");
         sun.misc.SignalHandler old = sun.misc.Signal.handle(winch, s -> handled.incrementAndGet());
-        int[] p = Posix.pipe2(true);
+        int[] p = Fds.pipe(true);
         PollSet ps = new PollSet();
         ps.add(p[0], PollSet.POLLIN);
-        int tid = Posix.gettid();
+        int tid = TestNative.gettid();
         CountDownLatch returned = new CountDownLatch(1);
         CompletableFuture<Void> poke = CompletableFuture.runAsync(() -> {
             try {
                 do {
-                    Posix.tgkill(tid, Signals.SIGWINCH);
+                    TestNative.tgkill(tid, Signals.SIGWINCH);
                 } while (!returned.await(20, TimeUnit.MILLISECONDS));
             } catch (InterruptedException e) {
                 throw new RuntimeException(e);
@@ -108,9 +108,9 @@ class PollTest {
         assertThat(ps.revents(0)).isZero();
         await().until(() -> handled.get() >= 1);
         sun.misc.Signal.handle(winch, old);
-        assertThat(Posix.disposition(Signals.SIGWINCH)).as("back to SIG_DFL for the other tests").isZero();
-        Posix.close(p[0]);
-        Posix.close(p[1]);
+        assertThat(Signals.disposition(Signals.SIGWINCH)).as("back to SIG_DFL for the other tests").isZero();
+        TestNative.close(p[0]);
+        TestNative.close(p[1]);
     }
 
     /**
@@ -120,8 +120,8 @@ class PollTest {
     @Test
     void pollAllocatesNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        int[] p = Posix.pipe2(true);
-        int[] q = Posix.pipe2(true);
+        int[] p = Fds.pipe(true);
+        int[] q = Fds.pipe(true);
         PollSet ps = new PollSet();
         ps.add(p[0], PollSet.POLLIN);
         ps.add(q[1], PollSet.POLLOUT);
@@ -143,19 +143,19 @@ class PollTest {
         // a status frame's round trip: write 12 bytes, read them, then find the pipe empty
         byte[] frame = new byte[12];
         for (int i = 0; i < 50_000; i++) {
-            sink += Posix.writeQuietly(p[1], frame) ? 1 : 0;
-            sink += Posix.readNonBlocking(p[0], frame, 0, 12) + Posix.readNonBlocking(p[0], frame, 0, 12);
+            sink += Fds.writeQuietly(p[1], frame) ? 1 : 0;
+            sink += Fds.readNonBlocking(p[0], frame, 0, 12) + Fds.readNonBlocking(p[0], frame, 0, 12);
         }
         before = mx.getThreadAllocatedBytes(tid);
         for (int i = 0; i < calls; i++) {
-            sink += Posix.writeQuietly(p[1], frame) ? 1 : 0;
-            sink += Posix.readNonBlocking(p[0], frame, 0, 12) + Posix.readNonBlocking(p[0], frame, 0, 12);
+            sink += Fds.writeQuietly(p[1], frame) ? 1 : 0;
+            sink += Fds.readNonBlocking(p[0], frame, 0, 12) + Fds.readNonBlocking(p[0], frame, 0, 12);
         }
         allocated = mx.getThreadAllocatedBytes(tid) - before;
         System.out.printf("write+read+read(EAGAIN): %d bytes allocated over %d rounds, sink %d%n", allocated, calls, sink);
         assertThat(allocated).isLessThan(calls / 10);
         for (int fd : new int[] {p[0], p[1], q[0], q[1]}) {
-            Posix.close(fd);
+            TestNative.close(fd);
         }
     }
 }

@@ -22,33 +22,33 @@ public final class PrivilegeProbe {
                 int gid = Integer.parseInt(args[2]);
                 // the class path may not be readable by the new user (a clone under a 0700 directory):
                 // load what runs after the drop while still root
-                attempt(() -> Posix.chdir("."));
+                attempt(() -> Users.chdir("."));
                 status("Uid");
-                Posix.setgroups(new int[] {gid});
-                Posix.setgid(gid);
-                Posix.setuid(uid);
-                System.out.println("ids=" + Posix.getuid() + "," + Posix.geteuid() + "," + Posix.getgid() + ","
-                        + Posix.getegid());
-                System.out.println("groups=" + Arrays.toString(Posix.getgroups()));
+                Users.setgroups(new int[] {gid});
+                Users.setgid(gid);
+                Users.setuid(uid);
+                System.out.println("ids=" + Users.getuid() + "," + Users.geteuid() + "," + Users.getgid() + ","
+                        + Users.getegid());
+                System.out.println("groups=" + Arrays.toString(TestNative.getgroups()));
                 System.out.println("status=" + status("Uid") + "/" + status("Gid") + "/" + status("Groups"));
-                System.out.println("back=" + attempt(() -> Posix.setuid(0)));
+                System.out.println("back=" + attempt(() -> Users.setuid(0)));
                 break;
             }
             case "jail": {
                 // classes load from the class path, which is outside the jail: load what we need first
-                attempt(() -> Posix.chdir("/no/such/dir/before/the/jail"));
-                Posix.chroot(args[1]);
-                Posix.chdir("/");
+                attempt(() -> Users.chdir("/no/such/dir/before/the/jail"));
+                Users.chroot(args[1]);
+                Users.chdir("/");
                 System.out.println("marker=" + Files.exists(Path.of("/marker")));
                 System.out.println("cwd=" + Files.exists(Path.of("marker")));
                 System.out.println("outside=" + Files.exists(Path.of(args[1], "marker")));
-                System.out.println("chdir=" + attempt(() -> Posix.chdir("/no/such/dir")));
+                System.out.println("chdir=" + attempt(() -> Users.chdir("/no/such/dir")));
                 break;
             }
             case "refused": {
-                System.out.println("setuid=" + attempt(() -> Posix.setuid(Integer.parseInt(args[1]))));
-                System.out.println("chroot=" + attempt(() -> Posix.chroot("/")));
-                System.out.println("setgroups=" + attempt(() -> Posix.setgroups(new int[0])));
+                System.out.println("setuid=" + attempt(() -> Users.setuid(Integer.parseInt(args[1]))));
+                System.out.println("chroot=" + attempt(() -> Users.chroot("/")));
+                System.out.println("setgroups=" + attempt(() -> Users.setgroups(new int[0])));
                 break;
             }
             default:

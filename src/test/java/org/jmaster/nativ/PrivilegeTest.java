@@ -24,13 +24,13 @@ class PrivilegeTest {
         List<String> argv = new ArrayList<>(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", cp,
                 PrivilegeProbe.class.getName()));
         argv.addAll(List.of(args));
-        int[] out = Posix.pipe2(false);
-        int pid = Posix.spawn(SpawnPlan.builder(java).argv(argv).env(List.of("PATH=/usr/bin:/bin"))
-                .open(0, "/dev/null", Posix.O_RDONLY).dup2(out[1], 1).dup2(2, 2).build());
-        Posix.close(out[1]);
+        int[] out = Fds.pipe(false);
+        int pid = Spawn.spawn(SpawnPlan.builder(java).argv(argv).env(List.of("PATH=/usr/bin:/bin"))
+                .open(0, "/dev/null", Fds.O_RDONLY).dup2(out[1], 1).dup2(2, 2).build());
+        TestNative.close(out[1]);
         String report = Proc.readAll(out[0]);
-        Posix.close(out[0]);
-        ExitStatus st = Proc.reap(Posix.pidfdOpen(pid));
+        TestNative.close(out[0]);
+        ExitStatus st = Proc.reap(Processes.pidfdOpen(pid));
         assertThat(st.success()).as(st + " " + report).isTrue();
         return report;
     }
@@ -43,7 +43,7 @@ class PrivilegeTest {
             expected.add(Integer.parseInt(g));
         }
         List<Integer> got = new ArrayList<>();
-        for (int g : Posix.getgroups()) {
+        for (int g : TestNative.getgroups()) {
             got.add(g);
         }
         assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
@@ -51,8 +51,8 @@ class PrivilegeTest {
 
     @Test
     void rootDropsGroupsGidAndUidForGood() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
-        Posix.Passwd nobody = Posix.getpwnam("nobody").orElseThrow();
+        assumeTrue(Users.geteuid() == 0, "needs root");
+        Users.Passwd nobody = Users.getpwnam("nobody").orElseThrow();
         String r = probe("drop", Integer.toString(nobody.uid()), Integer.toString(nobody.gid()));
         String u = Integer.toString(nobody.uid());
         String g = Integer.toString(nobody.gid());
@@ -64,7 +64,7 @@ class PrivilegeTest {
 
     @Test
     void chrootAndChdirMoveTheWholeProcess() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
+        assumeTrue(Users.geteuid() == 0, "needs root");
         Path jail = Files.createDirectories(tmp.resolve("jail"));
         Files.writeString(jail.resolve("marker"), "x");
         String r = probe("jail", jail.toString());
@@ -74,7 +74,7 @@ class PrivilegeTest {
 
     @Test
     void withoutPrivilegesTheCallsFailWithEperm() throws Exception {
-        assumeTrue(Posix.geteuid() != 0, "as root these succeed; see the other cases");
+        assumeTrue(Users.geteuid() != 0, "as root these succeed; see the other cases");
         String r = probe("refused", "0");
         assertThat(r).contains("setuid=setuid 0: Operation not permitted\n",
                 "chroot=chroot /: Operation not permitted\n", "setgroups=setgroups []: Operation not permitted\n");

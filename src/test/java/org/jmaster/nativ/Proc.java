@@ -134,19 +134,19 @@ final class Proc {
     /** Waits for the child behind {@code pidfd} (at most 20 s), reaps it and closes the pidfd. */
     static ExitStatus reap(int pidfd) {
         try {
-            assertThat(Posix.waitReadable(pidfd, 20_000)).as("child exits within 20 s").isTrue();
-            ExitStatus st = Posix.waitidPidfd(pidfd, true);
+            assertThat(PollSet.waitReadable(pidfd, 20_000)).as("child exits within 20 s").isTrue();
+            ExitStatus st = Processes.waitidPidfd(pidfd, true);
             assertThat(st.kind()).isNotEqualTo(ExitStatus.Kind.NONE);
             return st;
         } finally {
-            Posix.close(pidfd);
+            TestNative.close(pidfd);
         }
     }
 
     /** Spawns, then reaps; returns the status. */
     static ExitStatus run(SpawnPlan plan) throws NativeException {
-        int pid = Posix.spawn(plan);
-        return reap(Posix.pidfdOpen(pid));
+        int pid = Spawn.spawn(plan);
+        return reap(Processes.pidfdOpen(pid));
     }
 
     /** The pids of this JVM's children that are zombies (no thread may leave one behind). */
@@ -190,9 +190,9 @@ final class Proc {
         byte[] buf = new byte[4096];
         int n;
         java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
-        while ((n = Posix.read(fd, buf, 0, buf.length)) != 0) {
+        while ((n = Fds.read(fd, buf, 0, buf.length)) != 0) {
             if (n < 0) {
-                Posix.waitReadable(fd, 10_000);
+                PollSet.waitReadable(fd, 10_000);
                 continue;
             }
             bos.write(buf, 0, n);

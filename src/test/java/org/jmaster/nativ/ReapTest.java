@@ -17,8 +17,8 @@ class ReapTest {
 
     @Test
     void exitCodes() throws Exception {
-        int pid = Posix.spawn(sh("exit 7"));
-        assertThat(Proc.reap(Posix.pidfdOpen(pid))).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.EXITED, 7));
+        int pid = Spawn.spawn(sh("exit 7"));
+        assertThat(Proc.reap(Processes.pidfdOpen(pid))).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.EXITED, 7));
         ExitStatus ok = Proc.run(SpawnPlan.builder("/bin/true").build());
         assertThat(ok.success()).isTrue();
         assertThat(ok.signaled()).isFalse();
@@ -26,8 +26,8 @@ class ReapTest {
 
     @Test
     void killedBySignal() throws Exception {
-        int pid = Posix.spawn(sh("kill -KILL $$"));
-        ExitStatus st = Proc.reap(Posix.pidfdOpen(pid));
+        int pid = Spawn.spawn(sh("kill -KILL $$"));
+        ExitStatus st = Proc.reap(Processes.pidfdOpen(pid));
         assertThat(st).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.KILLED, Signals.SIGKILL));
         assertThat(st.signaled()).isTrue();
         assertThat(st.toString()).isEqualTo("pid " + pid + " killed by signal 9");
@@ -36,16 +36,16 @@ class ReapTest {
     /** core_pattern is "core" here: with RLIMIT_CORE unlimited the kernel dumps into the cwd. */
     @Test
     void dumpedCore(@TempDir Path dir) throws Exception {
-        int pid = Posix.spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", "ulimit -c unlimited; kill -SEGV $$")
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", "ulimit -c unlimited; kill -SEGV $$")
                 .cwd(dir.toString()).build());
-        ExitStatus st = Proc.reap(Posix.pidfdOpen(pid));
+        ExitStatus st = Proc.reap(Processes.pidfdOpen(pid));
         System.out.println("SIGSEGV with unlimited core: " + st);
         assertThat(st.signaled()).isTrue();
         assertThat(st.code()).isEqualTo(Signals.SIGSEGV);
         assertThat(st.kind()).isIn(ExitStatus.Kind.DUMPED, ExitStatus.Kind.KILLED);
-        int pid2 = Posix.spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", "ulimit -c 0; kill -SEGV $$")
+        int pid2 = Spawn.spawn(SpawnPlan.builder("/bin/sh").argv("sh", "-c", "ulimit -c 0; kill -SEGV $$")
                 .cwd(dir.toString()).build());
-        assertThat(Proc.reap(Posix.pidfdOpen(pid2))).isEqualTo(new ExitStatus(pid2, ExitStatus.Kind.KILLED, Signals.SIGSEGV));
+        assertThat(Proc.reap(Processes.pidfdOpen(pid2))).isEqualTo(new ExitStatus(pid2, ExitStatus.Kind.KILLED, Signals.SIGSEGV));
     }
 
     /**
@@ -55,28 +55,28 @@ class ReapTest {
      */
     @Test
     void noHangBeforeExitAndPollablePidfd() throws Exception {
-        int pid = Posix.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "30").build());
-        int pidfd = Posix.pidfdOpen(pid);
-        assertThat(Posix.isCloexec(pidfd)).isTrue();
-        assertThat(Posix.waitidPidfd(pidfd, true)).isEqualTo(new ExitStatus(0, ExitStatus.Kind.NONE, 0));
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "30").build());
+        int pidfd = Processes.pidfdOpen(pid);
+        assertThat(TestNative.isCloexec(pidfd)).isTrue();
+        assertThat(Processes.waitidPidfd(pidfd, true)).isEqualTo(new ExitStatus(0, ExitStatus.Kind.NONE, 0));
         PollSet ps = new PollSet();
         ps.add(pidfd, PollSet.POLLIN);
         assertThat(ps.poll(50)).isZero();
-        assertThat(Posix.kill(pid, 0)).isTrue();
+        assertThat(Processes.kill(pid, 0)).isTrue();
 
-        assertThat(Posix.pidfdSendSignal(pidfd, Signals.SIGTERM)).isTrue();
+        assertThat(TestNative.pidfdSendSignal(pidfd, Signals.SIGTERM)).isTrue();
         assertThat(ps.poll(10_000)).isEqualTo(1);
         assertThat(ps.revents(0) & PollSet.POLLIN).isNotZero();
-        assertThat(Posix.waitidPidfd(pidfd, false)).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.KILLED, Signals.SIGTERM));
+        assertThat(Processes.waitidPidfd(pidfd, false)).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.KILLED, Signals.SIGTERM));
 
-        assertThat(Posix.pidfdSendSignal(pidfd, Signals.SIGTERM)).isFalse();
-        assertThat(Posix.kill(pid, 0)).isFalse();
-        assertThatThrownBy(() -> Posix.waitidPidfd(pidfd, true))
-                .isInstanceOfSatisfying(UncheckedNativeException.class, e -> assertThat(e.errno()).isEqualTo(Posix.ECHILD));
-        Posix.close(pidfd);
-        assertThatThrownBy(() -> Posix.pidfdOpen(pid))
+        assertThat(TestNative.pidfdSendSignal(pidfd, Signals.SIGTERM)).isFalse();
+        assertThat(Processes.kill(pid, 0)).isFalse();
+        assertThatThrownBy(() -> Processes.waitidPidfd(pidfd, true))
+                .isInstanceOfSatisfying(UncheckedNativeException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECHILD));
+        TestNative.close(pidfd);
+        assertThatThrownBy(() -> Processes.pidfdOpen(pid))
                 .isInstanceOfSatisfying(NativeException.class, e -> {
-                    assertThat(e.errno()).isEqualTo(Posix.ESRCH);
+                    assertThat(e.errno()).isEqualTo(Errno.ESRCH);
                     assertThat(e.getMessage()).isEqualTo("pidfd_open " + pid + ": No such process");
                 });
     }
@@ -88,8 +88,8 @@ class ReapTest {
         Map<Integer, Integer> pidOf = new HashMap<>();
         PollSet ps = new PollSet(2);
         for (int i = 0; i < 20; i++) {
-            int pid = Posix.spawn(sh("sleep 0.0" + (i % 10) + "; exit " + i));
-            int pidfd = Posix.pidfdOpen(pid);
+            int pid = Spawn.spawn(sh("sleep 0.0" + (i % 10) + "; exit " + i));
+            int pidfd = Processes.pidfdOpen(pid);
             expected.put(pid, i);
             pidOf.put(pidfd, pid);
             ps.add(pidfd, PollSet.POLLIN);
@@ -103,11 +103,11 @@ class ReapTest {
             for (int i = 0; i < ps.size(); i++) {
                 if (ps.revents(i) != 0) {
                     int pidfd = ps.fd(i);
-                    ExitStatus st = Posix.waitidPidfd(pidfd, true);
+                    ExitStatus st = Processes.waitidPidfd(pidfd, true);
                     assertThat(st.kind()).isEqualTo(ExitStatus.Kind.EXITED);
                     assertThat(st.pid()).isEqualTo(pidOf.get(pidfd));
                     got.put(st.pid(), st.code());
-                    Posix.close(pidfd);
+                    TestNative.close(pidfd);
                     ps.set(i, -1, (short) 0); // poll(2) skips negative descriptors
                 }
             }

@@ -19,16 +19,16 @@ class SafeFilesTest {
     @Test
     void openRegularCreatesExclusivelyAndOpensAPlainFile() throws Exception {
         Path f = tmp.resolve("lock");
-        int fd = SafeFiles.openRegular(f.toString(), Posix.O_RDWR, 0600, -1, -1, Posix.geteuid());
+        int fd = SafeFiles.openRegular(f.toString(), Fds.O_RDWR, 0600, -1, -1, Users.geteuid());
         try {
-            assertThat(Posix.isCloexec(fd)).isTrue();
-            Posix.pwrite(fd, "one\n".getBytes(StandardCharsets.US_ASCII), 0);
+            assertThat(TestNative.isCloexec(fd)).isTrue();
+            Fds.pwrite(fd, "one\n".getBytes(StandardCharsets.US_ASCII), 0);
         } finally {
-            Posix.close(fd);
+            TestNative.close(fd);
         }
-        assertThat(Posix.lstat(f.toString()).permissions()).isEqualTo(0600 & ~currentUmask());
-        fd = SafeFiles.openRegular(f.toString(), Posix.O_RDWR, 0600, -1, -1, Posix.geteuid());
-        Posix.close(fd);
+        assertThat(Inodes.lstat(f.toString()).permissions()).isEqualTo(0600 & ~currentUmask());
+        fd = SafeFiles.openRegular(f.toString(), Fds.O_RDWR, 0600, -1, -1, Users.geteuid());
+        TestNative.close(fd);
         assertThat(Files.readString(f)).isEqualTo("one\n");
     }
 
@@ -39,42 +39,42 @@ class SafeFilesTest {
         Path hard = Files.createLink(tmp.resolve("hard"), victim);
         Path dir = Files.createDirectory(tmp.resolve("dir"));
         Path fifo = tmp.resolve("fifo");
-        Posix.mkfifo(fifo.toString(), 0600);
-        assertThatThrownBy(() -> SafeFiles.openRegular(sym.toString(), Posix.O_RDWR, 0600, -1, -1, -1))
+        TestNative.mkfifo(fifo.toString(), 0600);
+        assertThatThrownBy(() -> SafeFiles.openRegular(sym.toString(), Fds.O_RDWR, 0600, -1, -1, -1))
                 .isInstanceOf(SafeFiles.UnsafeFileException.class).hasMessage("file is a symbolic link");
-        assertThatThrownBy(() -> SafeFiles.openRegular(hard.toString(), Posix.O_RDWR, 0600, -1, -1, -1))
+        assertThatThrownBy(() -> SafeFiles.openRegular(hard.toString(), Fds.O_RDWR, 0600, -1, -1, -1))
                 .isInstanceOf(SafeFiles.UnsafeFileException.class).hasMessage("file has 2 hard links");
-        assertThatThrownBy(() -> SafeFiles.openRegular(dir.toString(), Posix.O_RDONLY, 0600, -1, -1, -1))
+        assertThatThrownBy(() -> SafeFiles.openRegular(dir.toString(), Fds.O_RDONLY, 0600, -1, -1, -1))
                 .isInstanceOf(SafeFiles.UnsafeFileException.class).hasMessage("file is a directory");
-        assertThatThrownBy(() -> SafeFiles.openRegular(fifo.toString(), Posix.O_RDWR, 0600, -1, -1, -1))
+        assertThatThrownBy(() -> SafeFiles.openRegular(fifo.toString(), Fds.O_RDWR, 0600, -1, -1, -1))
                 .isInstanceOf(SafeFiles.UnsafeFileException.class).hasMessage("file is not a regular file");
         Files.delete(hard);
-        int other = Posix.geteuid() + 1;
-        assertThatThrownBy(() -> SafeFiles.openRegular(victim.toString(), Posix.O_RDWR, 0600, -1, -1, other))
+        int other = Users.geteuid() + 1;
+        assertThatThrownBy(() -> SafeFiles.openRegular(victim.toString(), Fds.O_RDWR, 0600, -1, -1, other))
                 .isInstanceOf(SafeFiles.UnsafeFileException.class)
-                .hasMessage("file is owned by uid " + Posix.geteuid() + ", not by uid " + other);
+                .hasMessage("file is owned by uid " + Users.geteuid() + ", not by uid " + other);
         assertThat(Files.readString(victim)).isEqualTo("precious\n");
     }
 
     @Test
     void aNewFileAndANewDirectoryAreGivenAwayOnTheirDescriptors() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "giving files away needs root");
+        assumeTrue(Users.geteuid() == 0, "giving files away needs root");
         Path f = tmp.resolve("lock");
-        Posix.close(SafeFiles.openRegular(f.toString(), Posix.O_RDWR, 0600, 65534, 65534, 65534));
-        assertThat(Posix.lstat(f.toString()).uid()).isEqualTo(65534);
+        TestNative.close(SafeFiles.openRegular(f.toString(), Fds.O_RDWR, 0600, 65534, 65534, 65534));
+        assertThat(Inodes.lstat(f.toString()).uid()).isEqualTo(65534);
         // the existing file is the owner's: accepted
-        Posix.close(SafeFiles.openRegular(f.toString(), Posix.O_RDWR, 0600, 65534, 65534, 65534));
+        TestNative.close(SafeFiles.openRegular(f.toString(), Fds.O_RDWR, 0600, 65534, 65534, 65534));
         int parent = SafeFiles.openDirectory(tmp.toString());
         try {
-            Posix.close(SafeFiles.makeDirectoryAt(parent, "d", 0710, 65534, 65534, "d"));
-            Posix.Stat st = Posix.lstat(tmp.resolve("d").toString());
+            TestNative.close(SafeFiles.makeDirectoryAt(parent, "d", 0710, 65534, 65534, "d"));
+            Inodes.Stat st = Inodes.lstat(tmp.resolve("d").toString());
             assertThat(st.uid()).isEqualTo(65534);
             assertThat(st.gid()).isEqualTo(65534);
             assertThat(st.permissions()).isEqualTo(0710);
             assertThatThrownBy(() -> SafeFiles.makeDirectoryAt(parent, "d", 0700, -1, -1, "d"))
-                    .isInstanceOfSatisfying(NativeException.class, e -> assertThat(e.errno()).isEqualTo(Posix.EEXIST));
+                    .isInstanceOfSatisfying(NativeException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EEXIST));
         } finally {
-            Posix.close(parent);
+            TestNative.close(parent);
         }
     }
 
@@ -82,22 +82,22 @@ class SafeFilesTest {
     void makeDirectoriesMakesTheMissingOnesWithTheirMode() throws Exception {
         Path deep = tmp.resolve("a/b/c");
         SafeFiles.makeDirectories(deep, 0755);
-        assertThat(Posix.lstat(tmp.resolve("a").toString()).permissions()).isEqualTo(0755);
-        assertThat(Posix.lstat(deep.toString()).permissions()).isEqualTo(0755);
+        assertThat(Inodes.lstat(tmp.resolve("a").toString()).permissions()).isEqualTo(0755);
+        assertThat(Inodes.lstat(deep.toString()).permissions()).isEqualTo(0755);
         SafeFiles.makeDirectories(deep, 0700); // existing: left alone
-        assertThat(Posix.lstat(deep.toString()).permissions()).isEqualTo(0755);
+        assertThat(Inodes.lstat(deep.toString()).permissions()).isEqualTo(0755);
     }
 
     @Test
     void endpointsAreBornWithTheirOwnerAndModeAndReplaceAStaleEntry() throws Exception {
-        boolean root = Posix.geteuid() == 0;
+        boolean root = Users.geteuid() == 0;
         int uid = root ? 65534 : -1;
         int gid = root ? 65534 : -1;
-        int owner = root ? 65534 : Posix.geteuid();
+        int owner = root ? 65534 : Users.geteuid();
         Path dir = Files.createDirectory(tmp.resolve("private"));
         if (root) {
-            Posix.chown(dir.toString(), 65534, 65534);
-            Posix.chmod(dir.toString(), 0700);
+            TestNative.chown(dir.toString(), 65534, 65534);
+            TestNative.chmod(dir.toString(), 0700);
         }
         Path victim = Files.writeString(tmp.resolve("victim"), "precious\n");
         Files.createSymbolicLink(dir.resolve("stream"), victim); // a stale entry: removed, not followed
@@ -107,34 +107,34 @@ class SafeFilesTest {
         int f = LocalEndpoints.create(dir.toString(), "fifo", LocalEndpoints.Kind.FIFO, 0, uid, gid);
         try {
             for (int fd : new int[] {s, d, f}) {
-                assertThat(Posix.isCloexec(fd)).isTrue();
-                assertThat(Posix.isNonBlocking(fd)).isTrue();
+                assertThat(TestNative.isCloexec(fd)).isTrue();
+                assertThat(TestNative.isNonBlocking(fd)).isTrue();
             }
-            Posix.Stat st = Posix.lstat(dir.resolve("stream").toString());
+            Inodes.Stat st = Inodes.lstat(dir.resolve("stream").toString());
             assertThat(st.isSocket()).isTrue();
             assertThat(st.uid()).isEqualTo(owner);
             assertThat(st.permissions()).isEqualTo(0666);
-            assertThat(Posix.lstat(dir.resolve("dgram").toString()).permissions()).isEqualTo(0666);
-            Posix.Stat fs = Posix.lstat(dir.resolve("fifo").toString());
+            assertThat(Inodes.lstat(dir.resolve("dgram").toString()).permissions()).isEqualTo(0666);
+            Inodes.Stat fs = Inodes.lstat(dir.resolve("fifo").toString());
             assertThat(fs.isFifo()).isTrue();
             assertThat(fs.uid()).isEqualTo(owner);
             assertThat(fs.permissions()).isEqualTo(0622);
             assertThat(Files.readString(victim)).isEqualTo("precious\n");
             assertThat(Files.isSymbolicLink(dir.resolve("stream"))).isFalse();
             // a client reaches the listener by its ordinary path
-            Posix.close(Posix.unixConnect(dir.resolve("stream").toString(), 1000));
+            TestNative.close(TestNative.connectUnixWaiting(dir.resolve("stream").toString(), 1000));
             assertThat(currentUmask()).as("the process's umask").isEqualTo(umask);
         } finally {
-            Posix.close(s);
-            Posix.close(d);
-            Posix.close(f);
+            TestNative.close(s);
+            TestNative.close(d);
+            TestNative.close(f);
         }
         assertThat(Files.exists(dir.resolve("stream"), LinkOption.NOFOLLOW_LINKS)).isTrue();
     }
 
     private static int currentUmask() {
-        int m = Posix.umask(022);
-        Posix.umask(m);
+        int m = Processes.umask(022);
+        Processes.umask(m);
         return m;
     }
 }

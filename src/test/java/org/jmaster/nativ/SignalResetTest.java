@@ -8,24 +8,24 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A JVM started with SIGHUP ignored (nohup, or a shell's {@code trap '' HUP}) silently skips
- * {@code sun.misc.Signal.handle(HUP)}; {@link Posix#resetToDefault} first makes it work. Run in a
+ * {@code sun.misc.Signal.handle(HUP)}; {@link Signals#resetToDefault} first makes it work. Run in a
  * child JVM so the test JVM's own signals stay untouched.
  */
 class SignalResetTest {
     private static String probe(String mode) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        int[] out = Posix.pipe2(false);
-        int pid = Posix.spawn(SpawnPlan.builder("/bin/sh")
+        int[] out = Fds.pipe(false);
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/sh")
                 .argv(List.of("sh", "-c", "trap '' HUP; exec \"$@\"", "sh", java, "-Xshare:auto", "-XX:TieredStopAtLevel=1",
                         "-cp", cp, SignalProbe.class.getName(), mode))
                 .env(List.of("PATH=/usr/bin:/bin"))
-                .open(0, "/dev/null", Posix.O_RDONLY).dup2(out[1], 1).dup2(2, 2)
+                .open(0, "/dev/null", Fds.O_RDONLY).dup2(out[1], 1).dup2(2, 2)
                 .build());
-        Posix.close(out[1]);
+        TestNative.close(out[1]);
         String report = Proc.readAll(out[0]).trim();
-        Posix.close(out[0]);
-        ExitStatus st = Proc.reap(Posix.pidfdOpen(pid));
+        TestNative.close(out[0]);
+        ExitStatus st = Proc.reap(Processes.pidfdOpen(pid));
         assertThat(st.success()).as(st + " " + report).isTrue();
         return report;
     }

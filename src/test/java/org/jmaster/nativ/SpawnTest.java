@@ -30,7 +30,7 @@ class SpawnTest {
 
     @BeforeAll
     static void masterIgnoresSigpipe() {
-        Posix.ignoreSigpipe();
+        Signals.ignoreSigpipe();
     }
 
     /**
@@ -42,36 +42,36 @@ class SpawnTest {
      */
     @Test
     void childSeesExactlyItsPlan(@TempDir Path dir) throws Exception {
-        int[] flow = Posix.pipe2(true);
-        int[] status = Posix.socketpair();
-        int[] out = Posix.pipe2(false);
-        int inet = Posix.inetListen(InetAddress.getLoopbackAddress(), 0, 10, 0);
-        int unix = Posix.unixListen(dir.resolve("sock").toString(), 10);
+        int[] flow = Fds.pipe(true);
+        int[] status = Sockets.socketpair();
+        int[] out = Fds.pipe(false);
+        int inet = Sockets.inetListen(InetAddress.getLoopbackAddress(), 0, 10, 0);
+        int unix = TestNative.unixListen(dir.resolve("sock").toString(), 10);
         List<String> argv = List.of("fake name ✓", "60");
         List<String> env = List.of("MAIL_CONFIG=/etc/postfix", "GENERATION=21", "EMPTY=", "UTF8=grüß");
-        assertThat(Posix.listOpenFds().length).as("the JVM has many descriptors").isGreaterThan(8);
+        assertThat(TestNative.listOpenFds().length).as("the JVM has many descriptors").isGreaterThan(8);
         long spawnThreadBlocked = Proc.hexField("thread-self", "SigBlk");
 
         // inherited SIG_IGN (nohup-style) must not reach the child: ignore two harmless signals meanwhile
-        assertThat(Posix.disposition(Signals.SIGWINCH)).isEqualTo(0L);
-        assertThat(Posix.disposition(Signals.SIGURG)).isEqualTo(0L);
-        Posix.ignoreSignal(Signals.SIGWINCH);
-        Posix.ignoreSignal(Signals.SIGURG);
+        assertThat(Signals.disposition(Signals.SIGWINCH)).isEqualTo(0L);
+        assertThat(Signals.disposition(Signals.SIGURG)).isEqualTo(0L);
+        Signals.ignore(Signals.SIGWINCH);
+        Signals.ignore(Signals.SIGURG);
         int pid;
         try {
-            pid = Posix.spawn(SpawnPlan.builder("/bin/sleep").argv(argv).env(env).cwd(dir.toString())
-                    .open(0, "/dev/null", Posix.O_RDONLY)
+            pid = Spawn.spawn(SpawnPlan.builder("/bin/sleep").argv(argv).env(env).cwd(dir.toString())
+                    .open(0, "/dev/null", Fds.O_RDONLY)
                     .dup2(out[1], 1)
-                    .open(2, "/dev/null", Posix.O_WRONLY)
+                    .open(2, "/dev/null", Fds.O_WRONLY)
                     .dup2(flow[0], 3).dup2(flow[1], 4)
                     .dup2(status[1], 5)
                     .dup2(inet, 6).dup2(unix, 7)
                     .build());
         } finally {
-            Posix.resetToDefault(Signals.SIGWINCH);
-            Posix.resetToDefault(Signals.SIGURG);
+            Signals.resetToDefault(Signals.SIGWINCH);
+            Signals.resetToDefault(Signals.SIGURG);
         }
-        int pidfd = Posix.pidfdOpen(pid);
+        int pidfd = Processes.pidfdOpen(pid);
         try {
             Proc.awaitExec(pid);
             TreeMap<Integer, String> fds = Proc.fds(pid);
@@ -102,14 +102,14 @@ class SpawnTest {
             assertThat(Proc.cmdline(pid)).isEqualTo(argv);
             assertThat(Proc.environ(pid)).isEqualTo(env);
             assertThat(Proc.cwd(pid)).isEqualTo(dir.toRealPath().toString());
-            assertThat(Proc.session(pid)).isEqualTo(Proc.session(Posix.getpid()));
-            assertThat(Proc.pgrp(pid)).isEqualTo(Posix.getpgrp());
+            assertThat(Proc.session(pid)).isEqualTo(Proc.session(Processes.getpid()));
+            assertThat(Proc.pgrp(pid)).isEqualTo(TestNative.getpgrp());
         } finally {
-            assertThat(Posix.pidfdSendSignal(pidfd, Signals.SIGKILL)).isTrue();
+            assertThat(TestNative.pidfdSendSignal(pidfd, Signals.SIGKILL)).isTrue();
             ExitStatus st = Proc.reap(pidfd);
             assertThat(st).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.KILLED, Signals.SIGKILL));
             for (int fd : new int[] {flow[0], flow[1], status[0], status[1], out[0], out[1], inet, unix}) {
-                Posix.close(fd);
+                TestNative.close(fd);
             }
         }
     }
@@ -117,18 +117,18 @@ class SpawnTest {
     /** The same layout used for real by a Python child: it reads and writes 3/4/5 and accepts on 6 and 7. */
     @Test
     void childCanUseItsDescriptors(@TempDir Path dir) throws Exception {
-        int[] flow = Posix.pipe2(true);
-        int[] status = Posix.socketpair();
-        int[] out = Posix.pipe2(false);
-        int inet = Posix.inetListen(InetAddress.getLoopbackAddress(), 0, 10, 0);
-        int port = Posix.getsockname(inet).port();
+        int[] flow = Fds.pipe(true);
+        int[] status = Sockets.socketpair();
+        int[] out = Fds.pipe(false);
+        int inet = Sockets.inetListen(InetAddress.getLoopbackAddress(), 0, 10, 0);
+        int port = Sockets.getsockname(inet).port();
         Path sock = dir.resolve("sock");
-        int unix = Posix.unixListen(sock.toString(), 10);
+        int unix = TestNative.unixListen(sock.toString(), 10);
         // clients queue before the child exists, as on-demand spawning works
         Socket c6 = new Socket(InetAddress.getLoopbackAddress(), port);
         SocketChannel c7 = SocketChannel.open(StandardProtocolFamily.UNIX);
         c7.connect(UnixDomainSocketAddress.of(sock));
-        Posix.write(flow[1], new byte[] {'x'}, 0, 1);
+        Fds.write(flow[1], new byte[] {'x'}, 0, 1);
         String script = String.join("\n",
                 "import os, select, socket",
                 "got = os.read(3, 10).decode()",
@@ -142,20 +142,20 @@ class SpawnTest {
                 "    c.close()",
                 "    s.detach()",
                 "print(got, os.getcwd(), flush=True)");
-        int pid = Posix.spawn(SpawnPlan.builder("/usr/bin/python3")
+        int pid = Spawn.spawn(SpawnPlan.builder("/usr/bin/python3")
                 .argv("python3", "-I", "-S", "-c", script)
                 .env(List.of("LC_ALL=C.UTF-8"))
                 .cwd(dir.toString())
-                .open(0, "/dev/null", Posix.O_RDONLY).dup2(out[1], 1).dup2(2, 2)
+                .open(0, "/dev/null", Fds.O_RDONLY).dup2(out[1], 1).dup2(2, 2)
                 .dup2(flow[0], 3).dup2(flow[1], 4).dup2(status[1], 5).dup2(inet, 6).dup2(unix, 7)
                 .build());
-        Posix.close(out[1]);
-        ExitStatus st = Proc.reap(Posix.pidfdOpen(pid));
+        TestNative.close(out[1]);
+        ExitStatus st = Proc.reap(Processes.pidfdOpen(pid));
         assertThat(st.success()).as(st.toString()).isTrue();
         assertThat(Proc.readAll(out[0]).trim()).isEqualTo("x " + dir.toRealPath());
         byte[] buf = new byte[64];
-        assertThat(new String(buf, 0, Posix.read(flow[0], buf, 0, buf.length), StandardCharsets.US_ASCII)).isEqualTo("flow");
-        assertThat(new String(buf, 0, Posix.read(status[0], buf, 0, buf.length), StandardCharsets.US_ASCII)).isEqualTo("status");
+        assertThat(new String(buf, 0, Fds.read(flow[0], buf, 0, buf.length), StandardCharsets.US_ASCII)).isEqualTo("flow");
+        assertThat(new String(buf, 0, Fds.read(status[0], buf, 0, buf.length), StandardCharsets.US_ASCII)).isEqualTo("status");
         try (InputStream in = c6.getInputStream()) {
             assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("6");
         }
@@ -167,7 +167,7 @@ class SpawnTest {
         c7.close();
         c6.close();
         for (int fd : new int[] {flow[0], flow[1], status[0], status[1], out[0], inet, unix}) {
-            Posix.close(fd);
+            TestNative.close(fd);
         }
     }
 
@@ -178,13 +178,13 @@ class SpawnTest {
      */
     @Test
     void swapsAndSameNumberMappings() throws Exception {
-        int[] p = Posix.pipe2(false);
-        int hi = Posix.dupAbove(p[1], 40);
-        assertThat(Posix.isCloexec(hi)).isTrue();
-        int pid = Posix.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "60")
+        int[] p = Fds.pipe(false);
+        int hi = Fds.dupAbove(p[1], 40);
+        assertThat(TestNative.isCloexec(hi)).isTrue();
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "60")
                 .dup2(p[0], p[1]).dup2(p[1], p[0]).dup2(hi, hi).dup2(2, 2)
                 .build());
-        int pidfd = Posix.pidfdOpen(pid);
+        int pidfd = Processes.pidfdOpen(pid);
         try {
             Proc.awaitExec(pid);
             TreeMap<Integer, String> fds = Proc.fds(pid);
@@ -197,14 +197,14 @@ class SpawnTest {
                 assertThat(Proc.fdFlags(pid, fd) & O_CLOEXEC).as("fd %d", fd).isZero();
             }
         } finally {
-            Posix.pidfdSendSignal(pidfd, Signals.SIGKILL);
+            TestNative.pidfdSendSignal(pidfd, Signals.SIGKILL);
             Proc.reap(pidfd);
         }
         // the temporaries the parent made for the swap and the same-number mapping are gone
-        assertThat(Posix.isCloexec(hi)).isTrue();
-        Posix.close(p[0]);
-        Posix.close(p[1]);
-        Posix.close(hi);
+        assertThat(TestNative.isCloexec(hi)).isTrue();
+        TestNative.close(p[0]);
+        TestNative.close(p[1]);
+        TestNative.close(hi);
     }
 
     /** Exec and file-action failures come back as posix_spawn's errno; nothing leaks, no zombie stays. */
@@ -214,27 +214,27 @@ class SpawnTest {
         Files.setPosixFilePermissions(plain, PosixFilePermissions.fromString("rw-r--r--"));
         Path garbage = Files.write(dir.resolve("garbage"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
         Files.setPosixFilePermissions(garbage, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int[] before = Posix.listOpenFds();
+        int[] before = TestNative.listOpenFds();
 
-        assertSpawnFails(SpawnPlan.builder("/nonexistent/prog").build(), Posix.ENOENT,
+        assertSpawnFails(SpawnPlan.builder("/nonexistent/prog").build(), Errno.ENOENT,
                 "posix_spawn /nonexistent/prog: No such file or directory");
-        assertSpawnFails(SpawnPlan.builder(plain.toString()).build(), Posix.EACCES,
+        assertSpawnFails(SpawnPlan.builder(plain.toString()).build(), Errno.EACCES,
                 "posix_spawn " + plain + ": Permission denied");
-        assertSpawnFails(SpawnPlan.builder(garbage.toString()).build(), Posix.ENOEXEC,
+        assertSpawnFails(SpawnPlan.builder(garbage.toString()).build(), Errno.ENOEXEC,
                 "posix_spawn " + garbage + ": Exec format error");
-        assertSpawnFails(SpawnPlan.builder(dir.toString()).build(), Posix.EACCES, null);
+        assertSpawnFails(SpawnPlan.builder(dir.toString()).build(), Errno.EACCES, null);
         assertSpawnFails(SpawnPlan.builder("/bin/true").cwd(dir.resolve("missing").toString()).build(),
-                Posix.ENOENT, null);
-        assertSpawnFails(SpawnPlan.builder("/bin/true").open(0, "/nonexistent/in", Posix.O_RDONLY).build(),
-                Posix.ENOENT, null);
-        assertSpawnFails(SpawnPlan.builder("/bin/true").dup2(987, 3).build(), Posix.EBADF, null);
+                Errno.ENOENT, null);
+        assertSpawnFails(SpawnPlan.builder("/bin/true").open(0, "/nonexistent/in", Fds.O_RDONLY).build(),
+                Errno.ENOENT, null);
+        assertSpawnFails(SpawnPlan.builder("/bin/true").dup2(987, 3).build(), Errno.EBADF, null);
 
-        assertThat(Posix.listOpenFds()).containsExactly(before);
+        assertThat(TestNative.listOpenFds()).containsExactly(before);
         assertThat(Proc.zombieChildren()).isEmpty();
     }
 
     private static void assertSpawnFails(SpawnPlan plan, int errno, String message) {
-        assertThatThrownBy(() -> Posix.spawn(plan))
+        assertThatThrownBy(() -> Spawn.spawn(plan))
                 .isInstanceOfSatisfying(NativeException.class, e -> {
                     assertThat(e.errno()).as(e.getMessage()).isEqualTo(errno);
                     assertThat(e.call()).isEqualTo("posix_spawn");
@@ -246,24 +246,24 @@ class SpawnTest {
 
     @Test
     void sessionAndProcessGroup() throws Exception {
-        int pid = Posix.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "60").newSession(true).build());
-        int pidfd = Posix.pidfdOpen(pid);
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "60").newSession(true).build());
+        int pidfd = Processes.pidfdOpen(pid);
         try {
             assertThat(Proc.session(pid)).isEqualTo(pid);
             assertThat(Proc.pgrp(pid)).isEqualTo(pid);
         } finally {
-            Posix.pidfdSendSignal(pidfd, Signals.SIGKILL);
+            TestNative.pidfdSendSignal(pidfd, Signals.SIGKILL);
             Proc.reap(pidfd);
         }
-        pid = Posix.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "60").processGroup(0).build());
-        pidfd = Posix.pidfdOpen(pid);
+        pid = Spawn.spawn(SpawnPlan.builder("/bin/sleep").argv("sleep", "60").processGroup(0).build());
+        pidfd = Processes.pidfdOpen(pid);
         try {
             assertThat(Proc.pgrp(pid)).isEqualTo(pid);
-            assertThat(Proc.session(pid)).isEqualTo(Proc.session(Posix.getpid()));
-            assertThat(Posix.killpg(pid, Signals.SIGTERM)).isTrue();
+            assertThat(Proc.session(pid)).isEqualTo(Proc.session(Processes.getpid()));
+            assertThat(TestNative.killpg(pid, Signals.SIGTERM)).isTrue();
             assertThat(Proc.reap(pidfd)).isEqualTo(new ExitStatus(pid, ExitStatus.Kind.KILLED, Signals.SIGTERM));
         } finally {
-            Posix.closeQuietly(pidfd);
+            Fds.closeQuietly(pidfd);
         }
     }
 
@@ -272,11 +272,11 @@ class SpawnTest {
     void openActionRedirectsOutput(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("out");
         ExitStatus st = Proc.run(SpawnPlan.builder("/bin/echo").argv("echo", "hello", "world")
-                .open(1, file.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0640)
+                .open(1, file.toString(), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_TRUNC, 0640)
                 .build());
         assertThat(st.success()).isTrue();
         assertThat(Files.readString(file)).isEqualTo("hello world\n");
-        assertThat(Posix.lstat(file.toString()).permissions() & ~0640).isZero();
+        assertThat(Inodes.lstat(file.toString()).permissions() & ~0640).isZero();
     }
 
     @Test
@@ -289,29 +289,29 @@ class SpawnTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SpawnPlan.builder("/bin/true").newSession(true).processGroup(0).build())
                 .isInstanceOf(IllegalArgumentException.class);
-        SpawnPlan plan = SpawnPlan.builder("/bin/true").dup2(10, 3).dup2(11, 6).open(0, "/dev/null", Posix.O_RDONLY | Posix.O_CLOEXEC).build();
+        SpawnPlan plan = SpawnPlan.builder("/bin/true").dup2(10, 3).dup2(11, 6).open(0, "/dev/null", Fds.O_RDONLY | Fds.O_CLOEXEC).build();
         assertThat(plan.highestTarget()).isEqualTo(6);
         assertThat(plan.gaps()).containsExactly(4, 5);
         assertThat(plan.argv()).containsExactly("/bin/true");
         assertThat(plan.env()).isEmpty();
-        assertThat(((SpawnPlan.Open) plan.fdActions().get(2)).flags()).isEqualTo(Posix.O_RDONLY);
+        assertThat(((SpawnPlan.Open) plan.fdActions().get(2)).flags()).isEqualTo(Fds.O_RDONLY);
     }
 
     /** A child with SIGPIPE ignored gets EPIPE instead of dying (what Postfix daemons expect). */
     @Test
     void childInheritsIgnoredSigpipe() throws Exception {
-        int[] p = Posix.pipe2(false);
-        Posix.close(p[0]);
+        int[] p = Fds.pipe(false);
+        TestNative.close(p[0]);
         // the shell's own write to a pipe without reader fails with EPIPE; the shell survives and reports it
-        int[] out = Posix.pipe2(false);
-        int pid = Posix.spawn(SpawnPlan.builder("/bin/sh")
+        int[] out = Fds.pipe(false);
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/sh")
                 .argv("sh", "-c", "echo x >&3; echo status=$? >&1")
-                .dup2(p[1], 3).dup2(out[1], 1).open(2, "/dev/null", Posix.O_WRONLY).build());
-        Posix.close(out[1]);
-        Posix.close(p[1]);
-        ExitStatus st = Proc.reap(Posix.pidfdOpen(pid));
+                .dup2(p[1], 3).dup2(out[1], 1).open(2, "/dev/null", Fds.O_WRONLY).build());
+        TestNative.close(out[1]);
+        TestNative.close(p[1]);
+        ExitStatus st = Proc.reap(Processes.pidfdOpen(pid));
         assertThat(st.success()).as(st.toString()).isTrue();
         assertThat(Proc.readAll(out[0]).trim()).isEqualTo("status=1");
-        Posix.close(out[0]);
+        TestNative.close(out[0]);
     }
 }

@@ -3,7 +3,8 @@ package org.jmaster.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.PollSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,7 @@ class ClientTest {
 
     @BeforeEach
     void connect() {
-        stop = Posix.pipe2(true);
+        stop = Fds.pipe(true);
         pair = TestClients.socketpair(stop[0]);
         client = pair.client;
     }
@@ -24,8 +25,8 @@ class ClientTest {
     @AfterEach
     void close() {
         pair.close();
-        Posix.closeQuietly(stop[0]);
-        Posix.closeQuietly(stop[1]);
+        Fds.closeQuietly(stop[0]);
+        Fds.closeQuietly(stop[1]);
     }
 
 
@@ -75,7 +76,7 @@ class ClientTest {
     @Test
     void aStopRequestEndsTheWaitButNotBufferedWork() throws Exception {
         pair.send("buffered\n");
-        Posix.write(stop[1], new byte[] {1}, 0, 1);
+        Fds.write(stop[1], new byte[] {1}, 0, 1);
         assertThat(text(client.readLine(100, 1000))).isEqualTo("buffered");
         assertThatThrownBy(() -> client.readLine(100, 10_000)).isInstanceOf(StopRequestedException.class);
     }
@@ -87,7 +88,7 @@ class ClientTest {
         client.write("reply A\r\n");
         assertThat(text(client.readLine(100, 1000))).isEqualTo("B");
         client.write("reply B\r\n");
-        assertThat(Posix.waitReadable(pair.peerFd, 0)).isFalse();
+        assertThat(PollSet.waitReadable(pair.peerFd, 0)).isFalse();
         // the next wait for input sends both replies, in one write
         assertThatThrownBy(() -> client.readLine(100, 50)).isInstanceOf(ClientTimeoutException.class);
         assertThat(pair.received()).isEqualTo("reply A\r\nreply B\r\n");
@@ -112,8 +113,8 @@ class ClientTest {
                 byte[] b = new byte[8192];
                 long total = 0;
                 while (total < big.length) {
-                    Posix.waitReadable(pair.peerFd, 5000);
-                    int n = Posix.read(pair.peerFd, b, 0, b.length);
+                    PollSet.waitReadable(pair.peerFd, 5000);
+                    int n = Fds.read(pair.peerFd, b, 0, b.length);
                     total += Math.max(n, 0);
                 }
             } catch (Exception e) {

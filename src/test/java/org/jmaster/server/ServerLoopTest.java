@@ -21,7 +21,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jmaster.conf.MainConfig;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.PollSet;
+import org.jmaster.nativ.Sockets;
+import org.jmaster.nativ.TestNative;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,7 +59,7 @@ class ServerLoopTest {
     @AfterEach
     void cleanUp() {
         thread.shutdownNow();
-        fds.forEach(Posix::closeQuietly);
+        fds.forEach(Fds::closeQuietly);
     }
 
     /**
@@ -66,12 +69,12 @@ class ServerLoopTest {
      */
     private CompletableFuture<Void> start(String optstring, String transport, boolean locked, long maxIdle,
                                           int maxUse, Consumer<ServerRuntime> skeleton) throws Exception {
-        int[] pair = Posix.socketpair();
+        int[] pair = Sockets.socketpair();
         fds.add(pair[0]);
         fds.add(pair[1]);
         masterEnd = pair[1];
         String path = tmp.resolve("listener").toString();
-        listener = transport.equals("fifo") ? Posix.fifoListen(path, 0622) : Posix.unixListen(path, 16);
+        listener = transport.equals("fifo") ? TestNative.fifoListen(path, 0622) : TestNative.unixListen(path, 16);
         fds.add(listener);
         MainConfig config = MainConfig.parse(tmp.resolve("main.cf"), "queue_directory = " + tmp + "\n", tmp, Map.of());
         ServerOptions options = ServerOptions.parse(new String[] {"-t", transport, "-n", "test"}, optstring);
@@ -115,11 +118,11 @@ class ServerLoopTest {
 
     /** The next status frame the process sent. */
     private Frame frame() throws Exception {
-        assertThat(Posix.waitReadable(masterEnd, 30_000)).as("a status frame").isTrue();
+        assertThat(PollSet.waitReadable(masterEnd, 30_000)).as("a status frame").isTrue();
         byte[] b = new byte[12];
         int got = 0;
         while (got < b.length) {
-            int n = Posix.read(masterEnd, b, got, b.length - got);
+            int n = Fds.read(masterEnd, b, got, b.length - got);
             assertThat(n).as("the status channel is open").isPositive();
             got += n;
         }
@@ -192,7 +195,7 @@ class ServerLoopTest {
             requestServed();
         }
         process.get();
-        assertThat(Posix.waitReadable(masterEnd, 0)).as("no frame after the last AVAIL").isFalse();
+        assertThat(PollSet.waitReadable(masterEnd, 0)).as("no frame after the last AVAIL").isFalse();
         assertThat(tmp.resolve("lock")).exists();
     }
 
@@ -218,7 +221,7 @@ class ServerLoopTest {
     @Test
     void aSingleServerLeavesWhenTheMasterClosesTheStatusChannel() throws Exception {
         CompletableFuture<Void> process = single(false, 100, 100, SHOUT);
-        Posix.close(masterEnd);
+        TestNative.close(masterEnd);
         fds.remove((Integer) masterEnd);
         process.get();
     }
@@ -226,7 +229,7 @@ class ServerLoopTest {
     @Test
     void aSingleServerLeavesWhenItsAvailFindsTheMasterGone() throws Exception {
         SingleService closesTheMaster = (client, ctx) -> {
-            Posix.close(masterEnd);
+            TestNative.close(masterEnd);
             client.write("bye\n");
         };
         CompletableFuture<Void> process = single(false, 100, 100, closesTheMaster);
@@ -240,10 +243,10 @@ class ServerLoopTest {
     @Test
     void aTriggerServerReadsTheFifoAndLeavesAfterMaxUse() throws Exception {
         CompletableFuture<Void> process = trigger("fifo", true, 100, 2);
-        int w = Posix.open(tmp.resolve("listener").toString(), Posix.O_WRONLY | Posix.O_NONBLOCK, 0);
+        int w = Fds.open(tmp.resolve("listener").toString(), Fds.O_WRONLY | Fds.O_NONBLOCK, 0);
         fds.add(w);
         for (String request : new String[] {"W", "WW"}) {
-            Posix.write(w, request.getBytes(StandardCharsets.US_ASCII), 0, request.length());
+            Fds.write(w, request.getBytes(StandardCharsets.US_ASCII), 0, request.length());
             requestServed();
         }
         process.get();
@@ -294,10 +297,10 @@ class ServerLoopTest {
                 b.close();
                 requestServed();
                 process.get();
-                int third = Posix.accept(listener);
+                int third = Sockets.accept(listener);
                 fds.add(third);
                 assertThat(third).as("the third connection is still waiting at the listener").isNotNegative();
-                assertThat(Posix.waitReadable(masterEnd, 0)).as("no frame for it").isFalse();
+                assertThat(PollSet.waitReadable(masterEnd, 0)).as("no frame for it").isFalse();
             }
         }
     }
@@ -307,7 +310,7 @@ class ServerLoopTest {
         CompletableFuture<Void> process = multi(false, 100, 100, ECHO);
         try (SocketChannel a = connect()) {
             echoes(a, "a");
-            Posix.close(masterEnd);
+            TestNative.close(masterEnd);
             fds.remove((Integer) masterEnd);
             process.get();
             assertThat(atEnd(a)).as("closed by the process").isTrue();

@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.awaitility.core.ConditionTimeoutException;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Sockets;
+import org.jmaster.nativ.TestNative;
 
 /**
  * A {@link Client} on one end of a real socketpair (non-blocking, as an accepted connection is)
@@ -28,8 +30,8 @@ public final class TestClients implements AutoCloseable {
     private boolean peerClosed;
 
     private TestClients(int stopFd) {
-        int[] pair = Posix.socketpair();
-        Posix.setNonBlocking(pair[0], true);
+        int[] pair = Sockets.socketpair();
+        Fds.setNonBlocking(pair[0], true);
         clientFd = pair[0];
         peerFd = pair[1];
         client = new Client(clientFd, clientFd, stopFd, null);
@@ -48,7 +50,7 @@ public final class TestClients implements AutoCloseable {
     /** Writes {@code text} (ISO-8859-1) as the peer; all of it must fit in the socket's buffer. */
     public void send(String text) throws NativeException {
         byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
-        assertThat(Posix.write(peerFd, b, 0, b.length)).isEqualTo(b.length);
+        assertThat(Fds.write(peerFd, b, 0, b.length)).isEqualTo(b.length);
     }
 
     /**
@@ -58,7 +60,7 @@ public final class TestClients implements AutoCloseable {
      * Join the returned thread.
      */
     public Thread sendOnceWaiting(String text) {
-        int reader = Posix.gettid();
+        int reader = TestNative.gettid();
         Thread t = new Thread(() -> {
             try {
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
@@ -83,7 +85,7 @@ public final class TestClients implements AutoCloseable {
     /** What one read at the peer returns (it waits for something to arrive; empty at the end). */
     public String received() throws NativeException {
         byte[] b = new byte[65536];
-        int n = Posix.read(peerFd, b, 0, b.length);
+        int n = Fds.read(peerFd, b, 0, b.length);
         return new String(b, 0, Math.max(n, 0), StandardCharsets.ISO_8859_1);
     }
 
@@ -91,7 +93,7 @@ public final class TestClients implements AutoCloseable {
     public String receivedToEnd() throws NativeException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] b = new byte[4096];
-        for (int n; (n = Posix.read(peerFd, b, 0, b.length)) > 0; ) {
+        for (int n; (n = Fds.read(peerFd, b, 0, b.length)) > 0; ) {
             out.write(b, 0, n);
         }
         return out.toString(StandardCharsets.ISO_8859_1);
@@ -101,7 +103,7 @@ public final class TestClients implements AutoCloseable {
     public synchronized void closePeer() {
         if (!peerClosed) {
             peerClosed = true;
-            Posix.closeQuietly(peerFd);
+            Fds.closeQuietly(peerFd);
         }
     }
 

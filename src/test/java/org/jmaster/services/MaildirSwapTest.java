@@ -9,7 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jmaster.attack.LocalAttacker;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.TestNative;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +28,7 @@ class MaildirSwapTest {
 
     @Test
     void swappingNewMaildirDirectoriesForSymbolicLinksChangesNoRootFile() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "the attack is on a root process");
+        assumeTrue(Users.geteuid() == 0, "the attack is on a root process");
         Path base = LocalAttacker.openDirectory(tmp);
         LocalAttacker.Victims victims = new LocalAttacker.Victims(base.resolve("victims"), 5 * MAILDIRS, 0600);
         Path swapper = LocalAttacker.compile(base.resolve("bin"), "swapper");
@@ -38,8 +39,8 @@ class MaildirSwapTest {
         List<Path> watched = new ArrayList<>();
         for (int i = 0; i < MAILDIRS; i++) {
             Path d = Files.createDirectory(spool.resolve("d" + i));
-            Posix.chown(d.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
-            Posix.chmod(d.toString(), 0700);
+            TestNative.chown(d.toString(), LocalAttacker.NOBODY, LocalAttacker.NOBODY);
+            TestNative.chmod(d.toString(), 0700);
             if (i % 2 == 0) {
                 maildirs.add(d);
             } else {

@@ -9,7 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,7 +47,7 @@ class MaildirTest {
         d.write(body, 0, body.length);
         String where = d.commit();
         assertThat(where).startsWith("new/").endsWith(".host\\057with\\072odd")
-                .matches("new/\\d+\\.M\\d+P" + Posix.getpid() + "Q1R[0-9a-f]+\\..*");
+                .matches("new/\\d+\\.M\\d+P" + Processes.getpid() + "Q1R[0-9a-f]+\\..*");
         assertThat(count(md.resolve("tmp"))).isZero();
         assertThat(Files.readString(md.resolve(where))).isEqualTo("Subject: x\n\nbody\n");
         assertThat(d.size()).isEqualTo(body.length);

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
 import org.jmaster.server.Client;
 import org.jmaster.server.TestClients;
 import org.junit.jupiter.api.AfterEach;
@@ -81,7 +81,7 @@ class SmtpSessionTest {
         session.join();
         afterSession.run();
         byte[] unread = new byte[4096];
-        while (Posix.read(pair.clientFd, unread, 0, unread.length) > 0) {
+        while (Fds.read(pair.clientFd, unread, 0, unread.length) > 0) {
             // drop what the session did not read
         }
         client.close();
@@ -181,7 +181,7 @@ class SmtpSessionTest {
             byte[] noop = "NOOP\r\n".getBytes(StandardCharsets.US_ASCII);
             try {
                 for (int i = 0; !stop.get(); i++) {
-                    Posix.write(pair.peerFd, noop, i % noop.length, 1);
+                    Fds.write(pair.peerFd, noop, i % noop.length, 1);
                     Thread.sleep(100);
                 }
             } catch (Exception e) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
 import org.junit.jupiter.api.Test;
 
 /** The loop over real pipes: readiness, replacement of handlers, unwatching, timers and their order. */
@@ -12,25 +12,25 @@ class EventLoopTest {
     @Test
     void readinessReachesTheCurrentHandlerOnly() {
         EventLoop loop = new EventLoop();
-        int[] p = Posix.pipe2(true);
+        int[] p = Fds.pipe(true);
         try {
             List<String> seen = new ArrayList<>();
             loop.watchRead(p[0], (fd, rev) -> seen.add("old"));
             loop.watchRead(p[0], (fd, rev) -> {
                 seen.add("new");
-                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+                Fds.readNonBlocking(fd, new byte[8], 0, 8);
             });
-            Posix.writeQuietly(p[1], new byte[] {1});
+            Fds.writeQuietly(p[1], new byte[] {1});
             loop.runOnce(1000);
             assertThat(seen).containsExactly("new");
             loop.unwatch(p[0]);
-            Posix.writeQuietly(p[1], new byte[] {1});
+            Fds.writeQuietly(p[1], new byte[] {1});
             loop.runOnce(0);
             assertThat(seen).containsExactly("new");
             assertThat(loop.isWatched(p[0])).isFalse();
         } finally {
-            Posix.closeQuietly(p[0]);
-            Posix.closeQuietly(p[1]);
+            Fds.closeQuietly(p[0]);
+            Fds.closeQuietly(p[1]);
         }
     }
 
@@ -51,27 +51,27 @@ class EventLoopTest {
     @Test
     void aHandlerMayUnwatchAnotherDescriptorReadyInTheSameRound() {
         EventLoop loop = new EventLoop();
-        int[] a = Posix.pipe2(true);
-        int[] b = Posix.pipe2(true);
+        int[] a = Fds.pipe(true);
+        int[] b = Fds.pipe(true);
         try {
             List<String> seen = new ArrayList<>();
             loop.watchRead(a[0], (fd, rev) -> {
                 seen.add("a");
                 loop.unwatch(b[0]);
-                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+                Fds.readNonBlocking(fd, new byte[8], 0, 8);
             });
             loop.watchRead(b[0], (fd, rev) -> {
                 seen.add("b");
                 loop.unwatch(a[0]);
-                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+                Fds.readNonBlocking(fd, new byte[8], 0, 8);
             });
-            Posix.writeQuietly(a[1], new byte[] {1});
-            Posix.writeQuietly(b[1], new byte[] {1});
+            Fds.writeQuietly(a[1], new byte[] {1});
+            Fds.writeQuietly(b[1], new byte[] {1});
             loop.runOnce(1000);
             assertThat(seen).hasSize(1);
         } finally {
             for (int fd : new int[] {a[0], a[1], b[0], b[1]}) {
-                Posix.closeQuietly(fd);
+                Fds.closeQuietly(fd);
             }
         }
     }
@@ -84,8 +84,8 @@ class EventLoopTest {
     @Test
     void aHandlerThatThrowsIsContainedAndItsDescriptorPaused() {
         EventLoop loop = new EventLoop();
-        int[] a = Posix.pipe2(true);
-        int[] b = Posix.pipe2(true);
+        int[] a = Fds.pipe(true);
+        int[] b = Fds.pipe(true);
         try {
             List<String> seen = new ArrayList<>();
             loop.watchRead(a[0], (fd, rev) -> {
@@ -94,10 +94,10 @@ class EventLoopTest {
             });
             loop.watchRead(b[0], (fd, rev) -> {
                 seen.add("b");
-                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+                Fds.readNonBlocking(fd, new byte[8], 0, 8);
             });
-            Posix.writeQuietly(a[1], new byte[] {1});
-            Posix.writeQuietly(b[1], new byte[] {1});
+            Fds.writeQuietly(a[1], new byte[] {1});
+            Fds.writeQuietly(b[1], new byte[] {1});
             loop.runOnce(1000);
             assertThat(seen).containsExactlyInAnyOrder("a", "b");
             assertThat(loop.isPaused(a[0])).isTrue();
@@ -106,7 +106,7 @@ class EventLoopTest {
             assertThat(seen).containsExactlyInAnyOrder("a", "b");
         } finally {
             for (int fd : new int[] {a[0], a[1], b[0], b[1]}) {
-                Posix.closeQuietly(fd);
+                Fds.closeQuietly(fd);
             }
         }
     }
@@ -143,17 +143,17 @@ class EventLoopTest {
     @Test
     void aPausedDescriptorResumesWhenThePauseEnds() {
         EventLoop loop = new EventLoop();
-        int[] p = Posix.pipe2(true);
+        int[] p = Fds.pipe(true);
         try {
             List<String> seen = new ArrayList<>();
             loop.watchRead(p[0], (fd, rev) -> seen.add("old"));
             loop.pause(p[0], 50);
             loop.watchRead(p[0], (fd, rev) -> {
                 seen.add("new");
-                Posix.readNonBlocking(fd, new byte[8], 0, 8);
+                Fds.readNonBlocking(fd, new byte[8], 0, 8);
                 loop.stop();
             });
-            Posix.writeQuietly(p[1], new byte[] {1});
+            Fds.writeQuietly(p[1], new byte[] {1});
             loop.runOnce(0);
             assertThat(seen).isEmpty();
             assertThat(loop.isPaused(p[0])).isTrue();
@@ -164,8 +164,8 @@ class EventLoopTest {
             loop.unwatch(p[0]);
             assertThat(loop.isPaused(p[0])).isFalse();
         } finally {
-            Posix.closeQuietly(p[0]);
-            Posix.closeQuietly(p[1]);
+            Fds.closeQuietly(p[0]);
+            Fds.closeQuietly(p[1]);
         }
     }
 

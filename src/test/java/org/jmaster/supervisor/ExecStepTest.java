@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Users;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,7 +54,7 @@ class ExecStepTest {
 
     @Test
     void uidWithoutGidIsRefusedAsRoot() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
+        assumeTrue(Users.geteuid() == 0, "needs root");
         assertRefused(run("--uid", "65534"), "--uid 65534: refused without --gid");
     }
 
@@ -75,7 +75,7 @@ class ExecStepTest {
 
     @Test
     void tooManyGroupsAreRefusedAndAFullListIsNotCut() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
+        assumeTrue(Users.geteuid() == 0, "needs root");
         String full = IntStream.rangeClosed(1, 1024).mapToObj(Integer::toString).collect(Collectors.joining(","));
         Run ok = run("--groups", full, "--gid", "65534", "--uid", "65534");
         assertThat(ok.status()).as(ok.toString()).isZero();
@@ -85,7 +85,7 @@ class ExecStepTest {
 
     @Test
     void changingUserLeavesNoGroupButThePrimary() throws Exception {
-        assumeTrue(Posix.geteuid() == 0, "needs root");
+        assumeTrue(Users.geteuid() == 0, "needs root");
         Run r = run("--gid", "65534", "--uid", "65534");
         assertThat(r.status()).as(r.toString()).isZero();
         assertThat(field(r, "Uid")).isEqualTo("65534\t65534\t65534\t65534");

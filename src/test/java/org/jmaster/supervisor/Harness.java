@@ -17,7 +17,8 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.jmaster.conf.MainConfig;
 import org.jmaster.conf.ServiceTable;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
 import org.jmaster.net.SocketActivation;
 
@@ -199,7 +200,7 @@ final class Harness implements AutoCloseable {
         while (!master.children.isEmpty() && System.nanoTime() < deadline) {
             master.loop.runOnce(20);
             for (Child c : List.copyOf(master.children.values())) {
-                Posix.kill(c.pid, Signals.SIGKILL);
+                Processes.kill(c.pid, Signals.SIGKILL);
             }
         }
         assertThat(master.children).as("children left by the harness").isEmpty();
@@ -210,7 +211,7 @@ final class Harness implements AutoCloseable {
                 s.channel.close();
             }
         }
-        Posix.closeQuietly(master.flowPipe[0]);
-        Posix.closeQuietly(master.flowPipe[1]);
+        Fds.closeQuietly(master.flowPipe[0]);
+        Fds.closeQuietly(master.flowPipe[1]);
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.Socket;
 import java.nio.file.Path;
-import org.jmaster.nativ.Posix;
+import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
 import org.jmaster.supervisor.policy.Throttle;
 import org.junit.jupiter.api.Test;
@@ -40,7 +40,7 @@ class ReaperTest {
             assertThat(h.readLine(c)).startsWith("hello");
             h.runUntil("TAKEN", () -> s.totalProc() == 1 && s.children().iterator().next().proven);
             Child child = s.children().iterator().next();
-            Posix.kill(child.pid, Signals.SIGKILL);
+            Processes.kill(child.pid, Signals.SIGKILL);
             h.runUntil("the reap", () -> s.totalProc() == 0);
             c.close();
             assertThat(s.throttle.throttled()).isFalse();
@@ -92,7 +92,7 @@ class ReaperTest {
                 Socket waiting = h.connect(1);
                 h.runUntil("a fresh child", () -> s.spawns == spawnsBefore + 1);
                 Child fresh = s.children().stream().filter(c -> !c.proven).findFirst().orElseThrow();
-                Posix.kill(fresh.pid, Signals.SIGKILL);
+                Processes.kill(fresh.pid, Signals.SIGKILL);
                 int n = i;
                 h.runUntil("its reap", () -> s.throttle.streak() == n || s.throttle.throttled());
                 waiting.close();
