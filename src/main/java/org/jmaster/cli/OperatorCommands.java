@@ -105,6 +105,11 @@ final class OperatorCommands {
         if (!request("reload", pid, Signals.SIGHUP)) {
             return 1;
         }
+        if (before < 0) {
+            Terminal.say("sent SIGHUP to jmaster (pid " + pid + "); without its control socket the reload cannot"
+                    + " be confirmed here: see the log");
+            return 0;
+        }
         for (int waited = 0; waited < 10_000; waited += WAIT_STEP_MS) {
             if (reloads() > before) {
                 out.println("reloaded jmaster (pid " + pid + ")");
