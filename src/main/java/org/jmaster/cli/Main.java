@@ -286,7 +286,8 @@ public final class Main {
 
     /** SIGHUP: the same validation as start-up; the supervisor keeps its table when there are errors. */
     private Supervisor.Loaded reloadFiles() {
-        Validation.Result checked = validate(MainConfig.read(configDir, compiledDefaults));
+        Validation.Result checked = Validation.run(MainConfig.read(configDir, compiledDefaults),
+                Posix.geteuid() == 0, opts.foreground(), opts.verbose() > 0, false);
         if (!checked.ok()) {
             return new Supervisor.Loaded(null, null, checked.errors());
         }

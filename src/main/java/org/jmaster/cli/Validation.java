@@ -58,6 +58,15 @@ final class Validation {
      * runs as root when {@code root}, with {@code -d} ({@code debug}) and {@code -v} ({@code verbose}).
      */
     static Result run(MainConfig.Read read, boolean root, boolean debug, boolean verbose) {
+        return run(read, root, debug, verbose, true);
+    }
+
+    /**
+     * {@link #run}; without {@code resolveHosts} the host names of inet services are not looked up
+     * (the master's own reload, on its event loop, which must not wait for DNS: it resolves a new
+     * service's name when it opens it, and keeps an existing service's addresses).
+     */
+    static Result run(MainConfig.Read read, boolean root, boolean debug, boolean verbose, boolean resolveHosts) {
         MainConfig main = read.config();
         List<ConfigError> errors = new ArrayList<>(read.errors());
         List<ConfigError> warnings = new ArrayList<>(main.warnings());
@@ -103,17 +112,22 @@ final class Validation {
                 if (resolver == null) {
                     continue;
                 }
-                try {
-                    List<InetAddress> addrs = e.inetHost() != null ? resolver.host(e.inetHost())
-                            : resolver.interfaces(main.getList("inet_interfaces"));
-                    for (InetAddress a : addrs) {
-                        String h = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
-                        endpoints.add(h + ":" + e.inetPort());
+                if (!resolveHosts && e.inetHost() != null) {
+                    endpoints.add(e.name());
+                    localOnly = false;
+                } else {
+                    try {
+                        List<InetAddress> addrs = e.inetHost() != null ? resolver.host(e.inetHost())
+                                : resolver.interfaces(main.getList("inet_interfaces"));
+                        for (InetAddress a : addrs) {
+                            String h = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
+                            endpoints.add(h + ":" + e.inetPort());
+                        }
+                        localOnly = AddressResolver.allLoopback(addrs);
+                    } catch (AddressResolver.ResolveException ex) {
+                        errors.add(new ConfigError(e.file(), e.line(), ex.getMessage()));
+                        continue;
                     }
-                    localOnly = AddressResolver.allLoopback(addrs);
-                } catch (AddressResolver.ResolveException ex) {
-                    errors.add(new ConfigError(e.file(), e.line(), ex.getMessage()));
-                    continue;
                 }
             } else {
                 endpoints.add(e.name());

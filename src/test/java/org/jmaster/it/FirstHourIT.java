@@ -212,6 +212,38 @@ class FirstHourIT {
                 + ": No such file or directory\n");
     }
 
+    /** A service program run by hand, its log on standard error ({@code -V}); it stops at a bad {@code -o}. */
+    private static Run service(Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(MasterProcess.REPO.resolve("services/smtpd").toString(), "-S", "-V",
+                "-o", "max_use=lots").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().remove("MAIL_CONFIG");
+        pb.environment().remove("MAIL_LOGTAG");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out);
+    }
+
+    /**
+     * The choice documented in services.md: a service run by hand without a configuration logs with
+     * syslog_name's built-in default, Postfix's ({@code postfix/smtpd}); with one, with its syslog_name.
+     */
+    @Test
+    void aServiceRunByHandLogsWithTheSyslogNameOfItsConfiguration() throws Exception {
+        assumeFalse(Files.exists(Path.of("/etc/jmaster")), "/etc/jmaster exists here");
+        Run bare = service(Map.of());
+        assertThat(bare.rc()).isEqualTo(1);
+        assertThat(bare.out()).containsPattern("(?m)^postfix/smtpd\\[\\d+\\]: fatal: ");
+        Path conf = Files.createDirectories(tmp.resolve("conf"));
+        Files.copy(MasterProcess.REPO.resolve("conf/main.cf"), conf.resolve("main.cf"));
+        Run configured = service(Map.of("MAIL_CONFIG", conf.toString()));
+        assertThat(configured.rc()).isEqualTo(1);
+        assertThat(configured.out()).containsPattern("(?m)^jmaster/smtpd\\[\\d+\\]: fatal: ")
+                .doesNotContain("postfix/smtpd");
+    }
+
     @Test
     void checkShowsTheArgvUserAndDescriptorsEachChildGetsAndWarnsAboutCommands() throws Exception {
         int postfix = MasterProcess.freePort();
