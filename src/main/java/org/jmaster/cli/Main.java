@@ -61,7 +61,7 @@ public final class Main {
             opts = Options.parse(args);
         } catch (Options.UsageException e) {
             Terminal.say(e.getMessage());
-            System.err.println(Options.USAGE);
+            System.err.println(Options.USAGE.replace("master ", Terminal.program() + " "));
             System.err.println("Try '" + Terminal.program() + " --help' for what each option and command does.");
             System.exit(1);
             return;

@@ -230,12 +230,13 @@ class ChildPrivilegesIT {
             // with its group it is fine
             m.masterCf("# numeric user", bad + " -M group=" + owner.gid());
             assertThat(m.runCommand("-c", m.conf.toString(), "--check")).as(m.commandOutput()).isZero();
-            // at reload: the running service keeps its previous settings (and its previous user)
+            // at reload: the validation that start-up runs refuses it, and the running table stays (the
+            // service keeps its previous user)
             m.masterCf("# numeric user", good).start();
             assertThat(ids(port).get("Uid")).isEqualTo(all4(owner.uid()));
             m.masterCf("# numeric user", bad);
             m.signal("HUP");
-            m.awaitLog("keeping its previous settings");
+            m.awaitLog("still running the previous configuration");
             assertThat(m.logText()).contains(error);
             await().atMost(Duration.ofSeconds(20)).until(() -> ids(port).get("Uid").equals(all4(owner.uid())));
         }
