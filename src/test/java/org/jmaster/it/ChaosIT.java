@@ -178,7 +178,7 @@ class ChaosIT {
             Files.writeString(m.conf.resolve("master.cf"),
                     port + " inet n n n - 4 " + CHILD + "\n" + (port + 1) + " nosuchtype n n n - 1 " + CHILD + "\n");
             m.signal("HUP");
-            m.awaitLog("master.cf, line 2: bad transport type: nosuchtype");
+            m.awaitLog("master.cf: line 2: bad transport type: nosuchtype");
             m.awaitLog("reload failed: 1 error\\(s\\); still running the previous configuration");
             assertThat(m.process.isAlive()).isTrue();
             SessionLoad after = SessionLoad.run(port, 1, 5);
