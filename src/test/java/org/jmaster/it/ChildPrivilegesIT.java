@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * End-to-end: who children that do not speak Postfix's protocol really run as (issue 12, findings 3
@@ -87,28 +89,15 @@ class ChildPrivilegesIT {
         return id + " " + id + " " + id + " " + id;
     }
 
-    @Test
-    void inetdChildRunsAsMailOwnerWhenUnprivilegedAndAsRootWhenNot() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"inetd, 5", "systemd, 1"})
+    void aChildRunsAsMailOwnerWhenUnprivilegedAndAsRootWhenNot(String protocol, int maxProc) throws Exception {
+        String command = (protocol.equals("inetd") ? GREP_IDS : PYTHON_IDS) + " -M protocol=" + protocol;
         int unpriv = MasterProcess.freePort();
         int priv = MasterProcess.freePort();
         try (MasterProcess m = master()) {
-            m.masterCf(unpriv + " inet n - n - 5 " + GREP_IDS + " -M protocol=inetd",
-                    priv + " inet n n n - 5 " + GREP_IDS + " -M protocol=inetd").start();
-            Map<String, String> child = ids(unpriv);
-            assertThat(child.get("Uid")).isEqualTo(all4(owner.uid()));
-            assertThat(child.get("Gid")).isEqualTo(all4(owner.gid()));
-            assertThat(child.get("Groups")).as("none but the primary group").isEqualTo(Long.toString(owner.gid()));
-            assertThat(ids(priv).get("Uid")).isEqualTo(all4(0));
-        }
-    }
-
-    @Test
-    void systemdChildRunsAsMailOwnerWhenUnprivilegedAndAsRootWhenNot() throws Exception {
-        int unpriv = MasterProcess.freePort();
-        int priv = MasterProcess.freePort();
-        try (MasterProcess m = master()) {
-            m.masterCf(unpriv + " inet n - n - 1 " + PYTHON_IDS + " -M protocol=systemd",
-                    priv + " inet n n n - 1 " + PYTHON_IDS + " -M protocol=systemd").start();
+            m.masterCf(unpriv + " inet n - n - " + maxProc + " " + command,
+                    priv + " inet n n n - " + maxProc + " " + command).start();
             Map<String, String> child = ids(unpriv);
             assertThat(child.get("Uid")).isEqualTo(all4(owner.uid()));
             assertThat(child.get("Gid")).isEqualTo(all4(owner.gid()));
