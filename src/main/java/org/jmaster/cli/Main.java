@@ -26,6 +26,7 @@ import org.jmaster.nativ.SyslogSocket;
 import org.jmaster.nativ.Users;
 import org.jmaster.net.SocketActivation;
 import org.jmaster.supervisor.Supervisor;
+import org.jmaster.supervisor.Upgrade;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,12 @@ public final class Main {
     private final Options opts;
     private final Path configDir;
     private final Map<String, String> compiledDefaults;
+    // binary upgrade: what this master was handed (null when started by hand), and what it hands on
+    private Handover handover;
+    private PidLock pidLock;
+    private PidLock dataLock;
+    private ControlServer control;
+    private MetricsServer metrics;
 
     private Main(Options opts, Path configDir) {
         this.opts = opts;
@@ -74,6 +81,10 @@ public final class Main {
     }
 
     private int run() {
+        if (opts.command().isEmpty() && !opts.test() && !opts.check()) {
+            // before anything else opens a descriptor, and before the first fatal line to report
+            handover = Handover.fromEnvironment(System.getenv());
+        }
         boolean verbose = opts.verbose() > 0 || System.getenv("MAIL_VERBOSE") != null;
         MasterLog.setVerbose(verbose);
         MainConfig main;
@@ -87,6 +98,9 @@ public final class Main {
         }
         Path pidFile = Path.of(main.get("queue_directory"), "pid", "master.pid");
         if (opts.command().isPresent()) {
+            if (ChangeCommands.handles(opts)) {
+                return new ChangeCommands(main, pidFile).run(opts);
+            }
             return new OperatorCommands(main, pidFile, this::check).run(opts.command().get(), opts.json());
         }
         if (opts.test()) {
@@ -115,7 +129,7 @@ public final class Main {
             return 1;
         }
         boolean stayInForeground = opts.foreground() || opts.initMode() || opts.keepStdout() && !opts.waitInit();
-        if (!stayInForeground && opts.daemonPipe() < 0) {
+        if (!stayInForeground && opts.daemonPipe() < 0 && handover == null) {
             if (PidLock.isHeld(pidFile)) {
                 return alreadyRunning(pidFile);
             }
@@ -126,7 +140,8 @@ public final class Main {
 
     private int serve(MainConfig main, ServiceTable table, boolean verbose, Path pidFile) {
         // take over listeners a service manager passed, before anything else opens descriptors
-        SocketActivation passed = SocketActivation.fromEnvironment(System.getenv());
+        SocketActivation passed = handover != null ? handover.listeners()
+                : SocketActivation.fromEnvironment(System.getenv());
         Processes.umask(077);
         Signals.ignoreSigpipe();
         try {
@@ -153,9 +168,15 @@ public final class Main {
         long pid = ProcessHandle.current().pid();
         try {
             Directories.prepare(queueDir, dataDir, main.get("mail_owner"));
-            PidLock.acquire(pidFile, pid);
-            PidLock.acquire(dataDir.resolve("master.lock"), pid,
-                    Users.geteuid() == 0 ? Users.getpwnam(main.get("mail_owner")).orElse(null) : null);
+            if (handover != null) {
+                // the old master's locks, held by the descriptors it handed over; the pid comes at "go"
+                pidLock = PidLock.adopt(handover.take(Handover.PID_LOCK), pidFile);
+                dataLock = PidLock.adopt(handover.take(Handover.DATA_LOCK), dataDir.resolve("master.lock"));
+            } else {
+                pidLock = PidLock.acquire(pidFile, pid);
+                dataLock = PidLock.acquire(dataDir.resolve("master.lock"), pid,
+                        Users.geteuid() == 0 ? Users.getpwnam(main.get("mail_owner")).orElse(null) : null);
+            }
         } catch (PidLock.HeldException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return alreadyRunning(pidFile);
@@ -209,15 +230,31 @@ public final class Main {
                     public void reopenLogs() {
                         MasterLog.reopen().forEach(w -> log.warn("{}", w));
                     }
+
+                    @Override
+                    public Upgrade.Host upgradeHost() {
+                        return Main.this.upgradeHost(notifier);
+                    }
                 }, Path.of(System.getProperty("jmaster.exec", home().resolve("target").resolve("jmaster-exec").toString()))));
+        if (handover != null) {
+            supervisor.binaryGeneration(handover.generation());
+        }
         try {
             supervisor.start(main, table, passed);
-            ControlServer.open(supervisor, main.get("master_control_socket"), main.get("master_control_group"));
+            control = ControlServer.open(supervisor, main.get("master_control_socket"),
+                    main.get("master_control_group"), handover == null ? -1 : handover.take(Handover.CONTROL));
+            int passedMetrics = handover == null ? -1 : handover.take(Handover.METRICS);
             if (!main.get("master_metrics_listen").isEmpty()) {
-                MetricsServer.open(supervisor, main.get("master_metrics_listen"), main.get("master_control_group"));
+                metrics = MetricsServer.open(supervisor, main.get("master_metrics_listen"),
+                        main.get("master_control_group"), passedMetrics);
+            } else {
+                org.jmaster.nativ.Fds.closeQuietly(passedMetrics);
             }
         } catch (IOException | ConfigException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
+            return 1;
+        }
+        if (handover != null && !takeOver(supervisor, pid)) {
             return 1;
         }
         opts.exitTime().ifPresent(supervisor::exitAfter);
@@ -228,6 +265,85 @@ public final class Main {
             Daemon.reportStarted(opts.daemonPipe());
         }
         return supervisor.run();
+    }
+
+    /**
+     * An upgraded master, everything open: says ready, waits for the old master to let go, then takes
+     * the pid file. False when the old master did not answer (it keeps serving; this one exits).
+     */
+    private boolean takeOver(Supervisor supervisor, long pid) {
+        if (!handover.awaitGo()) {
+            log.error(Severity.FATAL, "upgrade: the master pid {} did not answer \"ready\"; leaving it in charge",
+                    handover.previousPid());
+            return false;
+        }
+        try {
+            pidLock.writePid(pid);
+            dataLock.writePid(pid);
+        } catch (NativeException e) {
+            log.warn("upgrade: writing the pid to the lock files: {}", e.getMessage());
+        }
+        supervisor.tookOver(handover.previousPid());
+        if (handover.inPlace()) {
+            supervisor.seeOff(handover.retiring());
+        }
+        return true;
+    }
+
+    /**
+     * What an upgrade starts (the launcher as installed now, with this master's options) and hands
+     * over besides the listeners; null when this process was not started by the launcher.
+     */
+    private Upgrade.Host upgradeHost(Notifier notifier) {
+        return new Upgrade.Host() {
+            @Override
+            public List<String> command() {
+                String launcher = System.getProperty("jmaster.launcher", "");
+                if (launcher.isEmpty()) {
+                    return null;
+                }
+                List<String> argv = new ArrayList<>(List.of(launcher, "-c", configDir.toString()));
+                if (opts.foreground()) {
+                    argv.add("-d");
+                }
+                if (opts.initMode()) {
+                    argv.add("-i");
+                }
+                if (opts.keepStdout() && !opts.waitInit()) {
+                    argv.add("-s");
+                }
+                for (int i = 0; i < opts.verbose(); i++) {
+                    argv.add("-v");
+                }
+                return argv;
+            }
+
+            @Override
+            public Map<String, Integer> descriptors() {
+                Map<String, Integer> fds = new java.util.LinkedHashMap<>();
+                fds.put(Handover.PID_LOCK, pidLock.fd());
+                fds.put(Handover.DATA_LOCK, dataLock.fd());
+                fds.put(Handover.CONTROL, control.fd());
+                fds.put(Handover.METRICS, metrics == null ? -1 : metrics.fd());
+                return fds;
+            }
+
+            @Override
+            public Map<String, String> environment() {
+                // the launcher's default daemon_directory (jmaster-postfix sets it), which it does not pass on
+                String daemons = System.getProperty("jmaster.daemon_directory", "");
+                return daemons.isEmpty() ? Map.of() : Map.of("JMASTER_DAEMON_DIRECTORY", daemons);
+            }
+
+            @Override
+            public void committed(long newPid) {
+                control.close();
+                if (metrics != null) {
+                    metrics.close();
+                }
+                notifier.mainPid(newPid);
+            }
+        };
     }
 
     private Supervisor.Loaded reloadFiles() {

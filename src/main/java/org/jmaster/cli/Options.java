@@ -24,15 +24,18 @@ import java.util.Optional;
  * @param json       {@code --json}: machine-readable output of {@code status} and {@code children}
  * @param keepStdout {@code -s}: as Postfix's {@code master -s} (what {@code postfix start-fg} runs): stay in the
  *                   foreground with standard output kept, unless {@code -w} asks for detaching
+ * @param follow     {@code events --follow}: keep streaming new events
+ * @param service    {@code events --service NAME}: only that service's events
+ * @param canary     {@code reload --canary[=SECONDS]}: -1 without it, 0 for the default window
  */
 public record Options(Optional<String> configDir, boolean debugger, boolean foreground, Optional<Integer> exitTime,
                       boolean test, int verbose, boolean waitInit, boolean check, boolean help, boolean version,
                       int daemonPipe, boolean initMode, Optional<String> command, boolean json,
-                      boolean keepStdout) {
+                      boolean keepStdout, boolean follow, Optional<String> service, long canary) {
 
     /** The operator commands, talking to a running master. */
     public static final java.util.Set<String> COMMANDS = java.util.Set.of("status", "children", "reload", "stop",
-            "abort", "check");
+            "abort", "check", "upgrade", "events");
 
     /** A command line that cannot be obeyed; the message is printed with the usage line. */
     public static final class UsageException extends Exception {
@@ -43,7 +46,8 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
 
     public static final String USAGE = "usage: master [-c config_dir] [-D (debug)] [-d (don't detach from terminal)]"
             + " [-e exit_time] [-i (init mode)] [-s (keep stdout)] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help]"
-            + " [--version]\n       master [-c config_dir] status|children [--json] | reload | stop | abort | check";
+            + " [--version]\n       master [-c config_dir] status|children [--json] | reload [--canary[=seconds]] | stop"
+            + " | abort | check | upgrade | events [--follow] [--json] [--service name]";
 
     /** Internal option naming the descriptor on which a detached daemon reports start-up. */
     static final String DAEMON_PIPE = "--daemon-pipe";
@@ -52,6 +56,9 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
         Optional<String> configDir = Optional.empty();
         boolean debugger = false, foreground = false, test = false, waitInit = false;
         boolean check = false, help = false, version = false, initMode = false, json = false, keepStdout = false;
+        boolean follow = false;
+        Optional<String> service = Optional.empty();
+        long canary = -1;
         Optional<Integer> exitTime = Optional.empty();
         int verbose = 0;
         int daemonPipe = -1;
@@ -74,10 +81,24 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                     case "--help": help = true; break;
                     case "--version": version = true; break;
                     case "--json": json = true; break;
+                    case "--follow": follow = true; break;
+                    case "--service":
+                        service = Optional.of(value(args, ++i, a));
+                        break;
+                    case "--canary": canary = 0; break;
                     case DAEMON_PIPE:
                         daemonPipe = parseInt(a, value(args, ++i, a));
                         break;
-                    default: throw new UsageException("unknown option: " + a);
+                    default:
+                        if (a.startsWith("--canary=")) {
+                            canary = parseInt("--canary", a.substring(9));
+                            if (canary < 1 || canary > 86_400) {
+                                throw new UsageException("--canary: bad value: \"" + a.substring(9)
+                                        + "\" (1 to 86400 seconds)");
+                            }
+                            break;
+                        }
+                        throw new UsageException("unknown option: " + a);
                 }
                 continue;
             }
@@ -120,11 +141,17 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
         if (initMode && (debugger || foreground || waitInit)) {
             throw new UsageException("the -i option cannot be used with -D, -d, or -w");
         }
-        if (json && command.filter(c -> c.equals("status") || c.equals("children")).isEmpty()) {
-            throw new UsageException("--json goes with status or children");
+        if (json && command.filter(c -> c.equals("status") || c.equals("children") || c.equals("events")).isEmpty()) {
+            throw new UsageException("--json goes with status, children or events");
+        }
+        if ((follow || service.isPresent()) && command.filter(c -> c.equals("events")).isEmpty()) {
+            throw new UsageException((follow ? "--follow" : "--service") + " goes with events");
+        }
+        if (canary >= 0 && command.filter(c -> c.equals("reload")).isEmpty()) {
+            throw new UsageException("--canary goes with reload");
         }
         return new Options(configDir, debugger, foreground, exitTime, test, verbose, waitInit, check, help,
-                version, daemonPipe, initMode, command, json, keepStdout);
+                version, daemonPipe, initMode, command, json, keepStdout, follow, service, canary);
     }
 
     private static String value(String[] args, int i, String option) throws UsageException {

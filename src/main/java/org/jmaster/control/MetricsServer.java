@@ -27,11 +27,22 @@ public final class MetricsServer {
 
     /** Opens the endpoint; {@code group} is {@code master_control_group} (may be empty). */
     public static MetricsServer open(Supervisor master, String listen, String group) throws IOException {
+        return open(master, listen, group, -1);
+    }
+
+    /**
+     * Opens the endpoint, or adopts {@code passed} (what an upgrade handed over, -1 when none) when
+     * it listens where {@code listen} says; a passed listener that does not is closed.
+     */
+    public static MetricsServer open(Supervisor master, String listen, String group, int passed) throws IOException {
         int fd;
         PeerRule peers = null;
         if (listen.startsWith("unix:")) {
             peers = PeerRule.forGroup(group);
-            fd = PrivateListener.listen(listen.substring(5), OneShotServer.BACKLOG, peers.mode(), peers.gid());
+            fd = Adopted.unixListener(passed, listen.substring(5));
+            if (fd < 0) {
+                fd = PrivateListener.listen(listen.substring(5), OneShotServer.BACKLOG, peers.mode(), peers.gid());
+            }
         } else {
             int colon = listen.lastIndexOf(':');
             if (colon <= 0) {
@@ -49,7 +60,10 @@ public final class MetricsServer {
                 throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
                         + " metrics are not authenticated");
             }
-            fd = Sockets.inetListen(addr, port, OneShotServer.BACKLOG, 0);
+            fd = Adopted.inetListener(passed, addr, port);
+            if (fd < 0) {
+                fd = Sockets.inetListen(addr, port, OneShotServer.BACKLOG, 0);
+            }
         }
         return new MetricsServer(new OneShotServer(master.loop(), "metrics", fd, "\r\n\r\n", peers,
                 req -> respond(master, req)));
@@ -68,6 +82,11 @@ public final class MetricsServer {
         System.arraycopy(h, 0, out, 0, h.length);
         System.arraycopy(body, 0, out, h.length, body.length);
         return out;
+    }
+
+    /** The listening descriptor, for an upgrade's hand-over. */
+    public int fd() {
+        return server.listenFd();
     }
 
     public void close() {

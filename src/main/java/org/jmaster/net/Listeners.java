@@ -54,14 +54,18 @@ public final class Listeners {
                     out.add(new Listener(fd, entry.name()));
                     break;
                 }
-                case UNIX_DGRAM:
-                    out.add(new Listener(local(queueDirectory.resolve(entry.name()), LocalEndpoints.Kind.DGRAM, 0, owner),
-                            entry.name()));
+                case UNIX_DGRAM: {
+                    Path path = queueDirectory.resolve(entry.name());
+                    int fd = passed.takeUnixDgram(path);
+                    out.add(new Listener(fd >= 0 ? fd : local(path, LocalEndpoints.Kind.DGRAM, 0, owner), entry.name()));
                     break;
-                case FIFO:
-                    out.add(new Listener(local(queueDirectory.resolve(entry.name()), LocalEndpoints.Kind.FIFO, 0, owner),
-                            entry.name()));
+                }
+                case FIFO: {
+                    Path path = queueDirectory.resolve(entry.name());
+                    int fd = passed.takeFifo(path);
+                    out.add(new Listener(fd >= 0 ? fd : local(path, LocalEndpoints.Kind.FIFO, 0, owner), entry.name()));
                     break;
+                }
                 default:
                     throw new AssertionError(entry.type());
             }
