@@ -67,7 +67,10 @@ final class Handover {
         } catch (NumberFormatException e) {
             return null;
         }
-        String[] names = env.getOrDefault("JMASTER_UPGRADE_FDNAMES", "").split(":", -1);
+        String[] names = env.getOrDefault("JMASTER_UPGRADE_FDNAMES", "").split(" ", -1);
+        for (int i = 0; i < names.length; i++) {
+            names[i] = names[i].replace("%20", " ").replace("%25", "%");
+        }
         String[] numbers = fdList.isEmpty() ? new String[0] : fdList.split(":");
         List<Integer> fds = new ArrayList<>();
         List<String> fdNames = new ArrayList<>();
@@ -130,6 +133,20 @@ final class Handover {
     /** The descriptor named {@code name}, or -1. */
     int take(String name) {
         return pool.takeNamed(name);
+    }
+
+    /**
+     * The old master's listener of {@code what} ({@link #CONTROL}, {@link #METRICS}) when it listened
+     * where this master's configuration says ({@code where}: its path or address), else -1 (and a
+     * passed one is closed: this master opens its own).
+     */
+    int take(String what, String where) {
+        int fd = pool.takeNamed(what + "=" + where);
+        int other;
+        while ((other = pool.takeNamedPrefix(what + "=")) >= 0) {
+            Fds.closeQuietly(other);
+        }
+        return fd;
     }
 
     /** Every {@code fatal:} line goes to the old master too, which logs it as the reason of the failure. */

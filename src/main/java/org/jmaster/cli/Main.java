@@ -233,17 +233,22 @@ public final class Main {
 
                     @Override
                     public Upgrade.Host upgradeHost() {
-                        return Main.this.upgradeHost(notifier);
+                        return Main.this.upgradeHost(notifier, main.get("master_control_socket"),
+                                main.get("master_metrics_listen"));
                     }
                 }, Path.of(System.getProperty("jmaster.exec", home().resolve("target").resolve("jmaster-exec").toString()))));
+        int passedControl = -1;
+        int passedMetrics = -1;
         if (handover != null) {
             supervisor.binaryGeneration(handover.generation());
+            // adopted when they listen where this configuration says; else this master opens its own
+            passedControl = handover.take(Handover.CONTROL, main.get("master_control_socket"));
+            passedMetrics = handover.take(Handover.METRICS, main.get("master_metrics_listen"));
         }
         try {
             supervisor.start(main, table, passed);
             control = ControlServer.open(supervisor, main.get("master_control_socket"),
-                    main.get("master_control_group"), handover == null ? -1 : handover.take(Handover.CONTROL));
-            int passedMetrics = handover == null ? -1 : handover.take(Handover.METRICS);
+                    main.get("master_control_group"), passedControl);
             if (!main.get("master_metrics_listen").isEmpty()) {
                 metrics = MetricsServer.open(supervisor, main.get("master_metrics_listen"),
                         main.get("master_control_group"), passedMetrics);
@@ -294,7 +299,7 @@ public final class Main {
      * What an upgrade starts (the launcher as installed now, with this master's options) and hands
      * over besides the listeners; null when this process was not started by the launcher.
      */
-    private Upgrade.Host upgradeHost(Notifier notifier) {
+    private Upgrade.Host upgradeHost(Notifier notifier, String controlPath, String metricsListen) {
         return new Upgrade.Host() {
             @Override
             public List<String> command() {
@@ -323,8 +328,10 @@ public final class Main {
                 Map<String, Integer> fds = new java.util.LinkedHashMap<>();
                 fds.put(Handover.PID_LOCK, pidLock.fd());
                 fds.put(Handover.DATA_LOCK, dataLock.fd());
-                fds.put(Handover.CONTROL, control.fd());
-                fds.put(Handover.METRICS, metrics == null ? -1 : metrics.fd());
+                fds.put(Handover.CONTROL + "=" + controlPath, control.fd());
+                if (metrics != null) {
+                    fds.put(Handover.METRICS + "=" + metricsListen, metrics.fd());
+                }
                 return fds;
             }
 

@@ -37,12 +37,12 @@ public final class ControlServer {
     }
 
     /**
-     * Opens the socket at {@code path}, or adopts {@code passed} (the listener an upgrade handed
-     * over, -1 when none) when it is bound to that path; a passed listener bound elsewhere is closed.
+     * Opens the socket at {@code path}, or adopts {@code passed} (-1 when none): the listener an
+     * upgrade handed over, which the old master had bound to the same path.
      */
     public static ControlServer open(Supervisor master, String path, String group, int passed) throws IOException {
         PeerRule peers = PeerRule.forGroup(group);
-        int fd = Adopted.unixListener(passed, path);
+        int fd = passed;
         if (fd < 0) {
             fd = PrivateListener.listen(path, OneShotServer.BACKLOG, peers.mode(), peers.gid());
         }

@@ -31,15 +31,15 @@ public final class MetricsServer {
     }
 
     /**
-     * Opens the endpoint, or adopts {@code passed} (what an upgrade handed over, -1 when none) when
-     * it listens where {@code listen} says; a passed listener that does not is closed.
+     * Opens the endpoint, or adopts {@code passed} (-1 when none): the listener an upgrade handed
+     * over, which the old master had opened for the same {@code listen}.
      */
     public static MetricsServer open(Supervisor master, String listen, String group, int passed) throws IOException {
         int fd;
         PeerRule peers = null;
         if (listen.startsWith("unix:")) {
             peers = PeerRule.forGroup(group);
-            fd = Adopted.unixListener(passed, listen.substring(5));
+            fd = passed;
             if (fd < 0) {
                 fd = PrivateListener.listen(listen.substring(5), OneShotServer.BACKLOG, peers.mode(), peers.gid());
             }
@@ -60,7 +60,7 @@ public final class MetricsServer {
                 throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
                         + " metrics are not authenticated");
             }
-            fd = Adopted.inetListener(passed, addr, port);
+            fd = passed;
             if (fd < 0) {
                 fd = Sockets.inetListen(addr, port, OneShotServer.BACKLOG, 0);
             }

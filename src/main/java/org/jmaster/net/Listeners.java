@@ -47,7 +47,11 @@ public final class Listeners {
                 case UNIX:
                 case PASS: {
                     Path path = queueDirectory.resolve(entry.name());
-                    int fd = passed.takeUnix(path, entry.extName());
+                    int fd = passed.takeListener(entry.type().wireName() + "@" + entry.name(),
+                            SocketActivation.Kind.STREAM);
+                    if (fd < 0) {
+                        fd = passed.takeUnix(path, entry.extName());
+                    }
                     if (fd < 0) {
                         fd = local(path, LocalEndpoints.Kind.STREAM, backlog, owner);
                     }
@@ -56,13 +60,19 @@ public final class Listeners {
                 }
                 case UNIX_DGRAM: {
                     Path path = queueDirectory.resolve(entry.name());
-                    int fd = passed.takeUnixDgram(path);
+                    int fd = passed.takeListener("unix-dgram@" + entry.name(), SocketActivation.Kind.DGRAM);
+                    if (fd < 0) {
+                        fd = passed.takeUnixDgram(path);
+                    }
                     out.add(new Listener(fd >= 0 ? fd : local(path, LocalEndpoints.Kind.DGRAM, 0, owner), entry.name()));
                     break;
                 }
                 case FIFO: {
                     Path path = queueDirectory.resolve(entry.name());
-                    int fd = passed.takeFifo(path);
+                    int fd = passed.takeListener("fifo@" + entry.name(), SocketActivation.Kind.FIFO);
+                    if (fd < 0) {
+                        fd = passed.takeFifo(path);
+                    }
                     out.add(new Listener(fd >= 0 ? fd : local(path, LocalEndpoints.Kind.FIFO, 0, owner), entry.name()));
                     break;
                 }

@@ -108,6 +108,46 @@ public final class SocketActivation {
         return -1;
     }
 
+    /** Takes the first descriptor whose name starts with {@code prefix}; -1 when none. */
+    public int takeNamedPrefix(String prefix) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (p.name().startsWith(prefix)) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** What a local listener must be to be adopted. */
+    enum Kind { STREAM, DGRAM, FIFO }
+
+    /**
+     * Takes the listener an upgrade named {@code <type>@<endpoint>} ({@code unix@private/cleanup}),
+     * if it is of {@code kind}; -1 when none. Unix sockets are matched by this name rather than by
+     * their address: the master binds them through a directory descriptor, so their address says
+     * {@code /proc/self/fd/N/name}.
+     */
+    int takeListener(String name, Kind kind) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (!p.name().equals(name) || p.stat() == null) {
+                continue;
+            }
+            boolean fits = switch (kind) {
+                case STREAM -> p.stat().isSocket() && Sockets.isStream(p.fd());
+                case DGRAM -> p.stat().isSocket() && !Sockets.isStream(p.fd());
+                case FIFO -> p.stat().isFifo();
+            };
+            if (fits) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
     /** Takes a passed unix-dgram socket bound to {@code path}; -1 when none. */
     int takeUnixDgram(Path path) {
         for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {

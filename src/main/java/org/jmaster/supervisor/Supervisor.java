@@ -722,11 +722,17 @@ public final class Supervisor {
         }
     }
 
-    /** Every service's listeners, in table order, for an upgrade's descriptor plan. */
-    List<Listener> listeners() {
-        List<Listener> out = new ArrayList<>();
+    /**
+     * Every service's listeners, in table order, for an upgrade's descriptor plan, each named
+     * {@code <type>@<endpoint>} ({@code unix@private/cleanup}, {@code inet@127.0.0.1:25}), the name
+     * {@link SocketActivation#takeListener} matches.
+     */
+    Map<String, Integer> listeners() {
+        Map<String, Integer> out = new LinkedHashMap<>();
         for (Service s : services.values()) {
-            out.addAll(s.listeners);
+            for (Listener l : s.listeners) {
+                out.put(s.entry.type().wireName() + "@" + l.endpoint(), l.fd());
+            }
         }
         return out;
     }

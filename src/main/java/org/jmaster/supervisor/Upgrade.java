@@ -14,7 +14,6 @@ import org.jmaster.nativ.Signals;
 import org.jmaster.nativ.Sockets;
 import org.jmaster.nativ.Spawn;
 import org.jmaster.nativ.SpawnPlan;
-import org.jmaster.net.Listener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -237,10 +236,10 @@ public final class Upgrade {
                     sources.add(fd);
                 }
             });
-            for (Listener l : master.listeners()) {
-                names.add("");
-                sources.add(l.fd());
-            }
+            master.listeners().forEach((n, fd) -> {
+                names.add(n);
+                sources.add(fd);
+            });
             SpawnPlan.Builder plan = SpawnPlan.builder(command.get(0)).argv(command)
                     .dup2(0, 0).dup2(1, 1).dup2(2, 2);
             List<String> numbers = new ArrayList<>();
@@ -252,7 +251,7 @@ public final class Upgrade {
             vars.put("JMASTER_UPGRADE_PID", Long.toString(ProcessHandle.current().pid()));
             vars.put("JMASTER_UPGRADE_GENERATION", Long.toString(generation));
             vars.put("JMASTER_UPGRADE_FDS", String.join(":", numbers));
-            vars.put("JMASTER_UPGRADE_FDNAMES", String.join(":", names));
+            vars.put("JMASTER_UPGRADE_FDNAMES", names(names));
             plan.env(environment(host, vars));
             try {
                 pid = Spawn.spawn(plan.build());
@@ -436,15 +435,15 @@ public final class Upgrade {
                     keep.add(fd);
                 }
             });
-            for (Listener l : master.listeners()) {
-                names.add("");
-                keep.add(l.fd());
-            }
+            master.listeners().forEach((n, fd) -> {
+                names.add(n);
+                keep.add(fd);
+            });
             Map<String, String> vars = new LinkedHashMap<>();
             vars.put("JMASTER_UPGRADE_PID", Long.toString(ProcessHandle.current().pid()));
             vars.put("JMASTER_UPGRADE_GENERATION", Long.toString(generation));
             vars.put("JMASTER_UPGRADE_FDS", String.join(":", keep.stream().map(String::valueOf).toList()));
-            vars.put("JMASTER_UPGRADE_FDNAMES", String.join(":", names));
+            vars.put("JMASTER_UPGRADE_FDNAMES", names(names));
             List<String> retiring = new ArrayList<>();
             for (Child c : master.children.values()) {
                 retiring.add(Integer.toString(c.pid));
@@ -491,6 +490,15 @@ public final class Upgrade {
                 stderr = -1;
             }
         }
+    }
+
+    /** The names of the descriptors, blank-separated, each with {@code %} and blanks escaped ({@code %25}, {@code %20}). */
+    static String names(List<String> names) {
+        List<String> out = new ArrayList<>();
+        for (String n : names) {
+            out.add(n.replace("%", "%25").replace(" ", "%20"));
+        }
+        return String.join(" ", out);
     }
 
     private static String lastLine(String text) {
