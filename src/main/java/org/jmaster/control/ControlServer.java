@@ -66,18 +66,18 @@ public final class ControlServer {
             return true;
         }
         if (request.equals("reload") || request.startsWith("reload ")) {
-            long canary = 0;
+            long canary = -1; // as SIGHUP: master_reload_canary_time says
             String arg = request.substring(6).strip();
             if (arg.startsWith("canary=")) {
                 try {
                     canary = Long.parseLong(arg.substring(7));
                 } catch (NumberFormatException e) {
-                    canary = -1;
+                    canary = -2;
                 }
             } else if (!arg.isEmpty()) {
-                canary = -1;
+                canary = -2;
             }
-            if (canary < 0 || canary > 86_400) {
+            if (canary < -1 || canary > 86_400) {
                 LateReply.send(master.loop(), conn, "error: reload: expected canary=SECONDS (0 to 86400), not \""
                         + arg + "\"\n");
                 return true;

@@ -440,16 +440,20 @@ public final class Supervisor {
         availability.listen(s);
     }
 
-    /** SIGHUP: re-read both files; keep the running table when either is broken. */
+    /**
+     * SIGHUP: re-read both files; keep the running table when either is broken. A canary reload when
+     * the new main.cf says {@code master_reload_canary_time}.
+     */
     void reload() {
-        reload(settings.canarySeconds(), null);
+        reload(-1, null);
     }
 
     /**
      * Re-reads both files and applies them; keeps the running table when either is broken. With
      * {@code canarySeconds} above 0 the previous table is kept for that long and comes back by itself
-     * when a changed or added service fails to start ({@link Canary}). {@code outcome} (may be null)
-     * hears the result: at once, or at the end of the canary window.
+     * when a changed or added service fails to start ({@link Canary}); below 0, the new main.cf's
+     * {@code master_reload_canary_time} says. {@code outcome} (may be null) hears the result: at once,
+     * or at the end of the canary window.
      */
     public void reload(long canarySeconds, Outcome outcome) {
         Outcome tell = outcome == null ? (ok, text) -> { } : outcome;
@@ -489,6 +493,9 @@ public final class Supervisor {
             log.warn("reload failed; still running the previous configuration");
             reloadFailed(tell, e.errors().isEmpty() ? "bad main.cf" : e.errors().get(0).toString());
             return;
+        }
+        if (canarySeconds < 0) {
+            canarySeconds = fresh.canarySeconds();
         }
         canary.supersede("a new reload");
         Loaded before = current;

@@ -250,6 +250,7 @@ class UpgradeIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> m.liveChildren().stream()
                     .noneMatch(p -> p.info().command().orElse("").contains("sleep")));
             assertThat(m.countLog("daemon started")).isEqualTo(1);
+            assertThat(CanaryIT.codes(m).stream().filter(c -> c.equals("upgrade.failed")).count()).isEqualTo(3);
         }
     }
 
@@ -264,6 +265,12 @@ class UpgradeIT {
             List<String> got = new ArrayList<>();
             await().atMost(Duration.ofSeconds(10)).until(() -> drain(fd, got).stream().anyMatch(x -> x.startsWith("READY=1")));
             Client.session(port);
+            // a follower of the event stream sees the steps on both sides
+            Path events = tmp.resolve("events.txt");
+            Process follower = new ProcessBuilder(MasterProcess.REPO.resolve("master").toString(), "-c",
+                    m.conf.toString(), "events", "--follow").redirectErrorStream(true)
+                    .redirectOutput(events.toFile()).start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(events).contains("master.started"));
             m.signal("USR2");
             assertThat(m.process.waitFor(30, TimeUnit.SECONDS)).as("the old master exits").isTrue();
             assertThat(m.process.exitValue()).isZero();
@@ -276,7 +283,14 @@ class UpgradeIT {
             assertThat(order).containsExactly("READY=1", "MAINPID=" + now, "READY=1");
             Client.session(port);
             assertThat(m.logText()).contains("upgrade: took over from master pid " + m.pid());
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(events).contains("upgrade.took_over"));
             stop(now);
+            assertThat(follower.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            List<String> codes = Files.readAllLines(events).stream().map(l -> l.split(" ")[1]).toList();
+            assertThat(codes).containsSubsequence("master.started", "upgrade.begin", "upgrade.ready",
+                    "upgrade.committed", "upgrade.retired", "master.started", "upgrade.took_over", "master.stopping");
+            assertThat(Files.readString(events)).contains("upgrade.took_over pid=" + now + " from=" + m.pid()
+                    + " binary_generation=2");
         } finally {
             Fds.closeQuietly(fd);
         }
