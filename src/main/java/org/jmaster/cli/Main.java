@@ -344,9 +344,9 @@ public final class Main {
 
             @Override
             public void committed(long newPid) {
-                control.close();
+                control.handedOver();
                 if (metrics != null) {
-                    metrics.close();
+                    metrics.handedOver();
                 }
                 notifier.mainPid(newPid);
             }

@@ -91,6 +91,11 @@ public final class ControlServer {
         return false;
     }
 
+    /** An upgrade handed the listener over: no new connections; requests in progress are answered. */
+    public void handedOver() {
+        server.stopAccepting();
+    }
+
     /** The listening descriptor, for an upgrade's hand-over. */
     public int fd() {
         return server.listenFd();

@@ -262,7 +262,22 @@ final class OneShotServer {
         return listenFd;
     }
 
+    /** Takes no more connections (an upgrade handed the listener over); those open are still answered. */
+    void stopAccepting() {
+        if (!closed) {
+            closed = true;
+            listen(false);
+            Fds.closeQuietly(listenFd);
+        }
+    }
+
     void close() {
+        if (closed) {
+            for (Conn c : conns.values().toArray(new Conn[0])) {
+                close(c);
+            }
+            return;
+        }
         closed = true;
         for (Conn c : conns.values().toArray(new Conn[0])) {
             close(c);
