@@ -13,10 +13,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.function.Consumer;
-import org.jmaster.conf.ConfigError;
+import java.util.function.Supplier;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
-import org.jmaster.conf.ServiceTable;
 
 /**
  * The operator's commands that change a running master without a gap, or watch it: {@code upgrade}
@@ -24,7 +23,8 @@ import org.jmaster.conf.ServiceTable;
  * when the old one keeps serving), {@code reload --canary[=SECONDS]} (validates first; exits 0 when
  * the new configuration is kept after the window, 1 when it was rolled back, with the reason) and
  * {@code events [--follow] [--json] [--service NAME]} (the master's event stream; a follower
- * reconnects to the new master after an upgrade). All go through the control socket.
+ * reconnects to the new master after an upgrade). All go through the control socket; what they say
+ * goes to the terminal as {@link Terminal} has it.
  */
 final class ChangeCommands {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,12 +33,13 @@ final class ChangeCommands {
 
     private final MainConfig main;
     private final Path pidFile;
+    private final Supplier<Validation.Result> validate;
     private final PrintStream out = System.out;
-    private final PrintStream err = System.err;
 
-    ChangeCommands(MainConfig main, Path pidFile) {
+    ChangeCommands(MainConfig main, Path pidFile, Supplier<Validation.Result> validate) {
         this.main = main;
         this.pidFile = pidFile;
+        this.validate = validate;
     }
 
     /** Whether these commands handle what {@code opts} asks for. */
@@ -68,11 +69,11 @@ final class ChangeCommands {
         try {
             reply = request("upgrade", timeoutMs, null);
         } catch (IOException e) {
-            err.println("control socket " + controlSocket() + ": " + e.getMessage());
+            Terminal.error("control socket " + controlSocket() + ": " + e.getMessage());
             return 1;
         }
         if (!reply.startsWith("ok ")) {
-            err.println(reply.isEmpty() ? "no answer from the master (see the log)" : stripError(reply));
+            Terminal.error(reply.isEmpty() ? "no answer from the master (see the log)" : stripError(reply));
             return 1;
         }
         // the new master answers on the same socket once it serves
@@ -89,18 +90,16 @@ final class ChangeCommands {
             }
             pause(100);
         }
-        err.println(reply.substring(3).strip() + "; but the new master does not answer (see the log)");
+        Terminal.error(reply.substring(3).strip() + "; but the new master does not answer (see the log)");
         return 1;
     }
 
     private int canaryReload(long canary) {
-        try {
-            ServiceTable.load(main.configDirectory(), main);
-        } catch (ConfigException e) {
-            for (ConfigError error : e.errors()) {
-                err.println(error);
-            }
-            err.println("not reloaded: the running master keeps its configuration");
+        Validation.Result checked = validate.get();
+        checked.warnings().forEach(w -> Terminal.warning(w.toString()));
+        if (!checked.ok()) {
+            checked.errors().forEach(e -> Terminal.error(e.toString()));
+            Terminal.say("not reloaded: the running master keeps its configuration");
             return 1;
         }
         long window = canary > 0 ? canary : seconds("master_reload_canary_time", 0);
@@ -117,7 +116,7 @@ final class ChangeCommands {
             out.println("reloaded jmaster: " + reply.substring(3).strip());
             return 0;
         }
-        err.println(reply.isEmpty() ? "no answer from the master (see the log)" : "reload " + stripError(reply));
+        Terminal.error(reply.isEmpty() ? "no answer from the master (see the log)" : "reload " + stripError(reply));
         return 1;
     }
 
@@ -141,7 +140,7 @@ final class ChangeCommands {
         try {
             String rest = request(req.toString(), opts.follow() ? 0 : 10_000, print);
             if (rest.startsWith("error:")) {
-                err.println(stripError(rest));
+                Terminal.error(stripError(rest));
                 return 1;
             }
         } catch (IOException e) {
@@ -151,7 +150,7 @@ final class ChangeCommands {
         while (opts.follow() && handedOver[0]) {
             handedOver[0] = false;
             if (!awaitControlSocket(60_000)) {
-                err.println("the master that took over does not answer on " + controlSocket());
+                Terminal.error("the master that took over does not answer on " + controlSocket());
                 return 1;
             }
             try {
@@ -186,13 +185,13 @@ final class ChangeCommands {
         if (!PidLock.isHeld(pidFile)) {
             return notRunning();
         }
-        err.println("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
+        Terminal.error("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
                 + controlSocket() + " does not answer: " + e.getMessage());
         return 1;
     }
 
     private int notRunning() {
-        err.println("jmaster is not running");
+        Terminal.say("jmaster is not running");
         return 1;
     }
 

@@ -233,7 +233,7 @@ class EventsIT {
                 String good = Files.readString(masterCf);
                 Files.writeString(masterCf, demand + " inet n n n - 2\n");
                 m.signal("HUP");
-                assertThat(seen(out, "reload.failed", null).get("reason").asText()).contains("master.cf, line 1");
+                assertThat(seen(out, "reload.failed", null).get("reason").asText()).contains("master.cf: line 1");
                 Files.writeString(masterCf, good);
 
                 // the filter and the text form

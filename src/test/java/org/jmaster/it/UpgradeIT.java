@@ -222,8 +222,8 @@ class UpgradeIT {
             Files.writeString(masterCf, port + " inet n n n - 2\n");
             assertThat(m.runCommand("-c", m.conf.toString(), "upgrade")).isEqualTo(1);
             assertThat(m.commandOutput()).contains("upgrade failed: new master pid ")
-                    .contains("master.cf, line 1").contains("keeps serving");
-            m.awaitLog("upgrade failed: new master pid \\d+: .*master.cf, line 1");
+                    .contains("master.cf: line 1").contains("keeps serving");
+            m.awaitLog("upgrade failed: new master pid \\d+: .*master.cf: line 1");
             assertThat(m.process.isAlive()).isTrue();
             Client.session(port);
             Files.writeString(masterCf, good);
