@@ -46,6 +46,7 @@ class UpgradeIT {
 
     /** Sessions of the fake daemon (greeting, one echo) against an inet and a unix service, counted. */
     static final class Load implements AutoCloseable {
+        final AtomicLong attempted = new AtomicLong();
         final AtomicLong ok = new AtomicLong();
         final AtomicLong refused = new AtomicLong();
         final AtomicLong reset = new AtomicLong();
@@ -72,6 +73,7 @@ class UpgradeIT {
         }
 
         private void session(boolean inet) {
+            attempted.incrementAndGet();
             try {
                 if (inet) {
                     try (Socket s = new Socket()) {
@@ -126,12 +128,30 @@ class UpgradeIT {
             return refused.get() + reset.get() + other.get();
         }
 
-        @Override
-        public void close() throws InterruptedException {
+        /** The counts so far: attempted, completed, refused, reset, other. */
+        long[] counts() {
+            return new long[] {attempted.get(), ok.get(), refused.get(), reset.get(), other.get()};
+        }
+
+        static String between(long[] from, long[] to) {
+            return (to[0] - from[0]) + " attempted, " + (to[1] - from[1]) + " completed, " + (to[2] - from[2])
+                    + " refused, " + (to[3] - from[3]) + " reset, " + (to[4] - from[4]) + " other";
+        }
+
+        /** Stops the clients after their current session; true when every one of them finished it. */
+        boolean finish() throws InterruptedException {
             running.set(false);
+            boolean all = true;
             for (Thread t : threads) {
                 t.join(60_000);
+                all &= !t.isAlive();
             }
+            return all;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            finish();
         }
     }
 
@@ -147,6 +167,8 @@ class UpgradeIT {
             long baseline;
             List<Long> masters = new ArrayList<>(List.of(first));
             List<String> timings = new ArrayList<>();
+            List<long[]> marks = new ArrayList<>();
+            boolean allFinished;
             Load load = new Load(port, unix, 8);
             try {
                 await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() >= 40);
@@ -154,6 +176,7 @@ class UpgradeIT {
                 for (int round = 1; round <= 3; round++) {
                     long old = masters.get(masters.size() - 1);
                     long before = load.ok.get();
+                    marks.add(load.counts());
                     long t0 = System.nanoTime();
                     assertThat(m.runCommand("-c", m.conf.toString(), "upgrade"))
                             .as("upgrade %d: %s", round, m.commandOutput()).isZero();
@@ -172,13 +195,20 @@ class UpgradeIT {
                     await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() >= before + 40);
                 }
             } finally {
-                load.close();
+                allFinished = load.finish();
             }
+            long[] end = load.counts();
             long last = masters.get(masters.size() - 1);
-            System.out.println("UpgradeIT: " + load.ok.get() + " sessions completed, " + load.refused.get()
-                    + " refused, " + load.reset.get() + " reset, " + load.other.get() + " other failures");
+            // each upgrade's window: from its command to the next one's (the last: until the clients stop)
+            for (int round = 1; round <= 3; round++) {
+                System.out.println("UpgradeIT: upgrade " + round + ": "
+                        + Load.between(marks.get(round - 1), round < 3 ? marks.get(round) : end));
+            }
+            System.out.println("UpgradeIT: all: " + Load.between(new long[5], end));
             timings.forEach(t -> System.out.println("UpgradeIT: " + t));
+            assertThat(allFinished).as("every client finished its last session").isTrue();
             assertThat(load.failed()).as("failed sessions: %s", load.failures).isZero();
+            assertThat(end[0]).as("every session attempted completed").isEqualTo(end[1]);
             assertThat(load.ok.get()).isGreaterThanOrEqualTo(160);
             // nothing of the old masters is left: no process, no child, and no descriptor piles up in the new one
             for (long old : masters.subList(0, 3)) {

@@ -38,6 +38,26 @@ class EventsTest {
         assertThat(events.recent().get(1).text()).isEqualTo("master.started pid=42");
     }
 
+    /**
+     * Issue 16: each reason code appears in an end-to-end test that provokes it. The tests name the
+     * code they wait for ({@code seen(out, "refuse.rate", ...)}, {@code containsSubsequence(...)}),
+     * so a code no IT names is one no test provokes. Which test provokes which code is listed in
+     * the report of issue 16: EventsIT (spawns, exits, throttles, probes, refusals, reload.failed,
+     * master.*), CanaryIT (reload.*, canary.*, throttle.cleared), UpgradeIT (upgrade.*).
+     */
+    @Test
+    void everyReasonCodeIsNamedByAnEndToEndTest() throws Exception {
+        Path it = Path.of(System.getProperty("user.dir"), "src", "test", "java", "org", "jmaster", "it");
+        StringBuilder sources = new StringBuilder();
+        for (String name : List.of("EventsIT.java", "CanaryIT.java", "UpgradeIT.java")) {
+            sources.append(Files.readString(it.resolve(name)));
+        }
+        for (Events.Code c : Events.Code.values()) {
+            assertThat(sources.toString()).as("an end-to-end test provokes and names %s", c.wire)
+                    .contains("\"" + c.wire + "\"");
+        }
+    }
+
     @Test
     void everyReasonCodeIsDocumented() throws Exception {
         String doc = Files.readString(Path.of(System.getProperty("user.dir"), "docs", "operations.md"));
