@@ -81,6 +81,34 @@ class CanaryIT {
     }
 
     @Test
+    void aMainCfChangeIsRolledBackWithTheServices() throws Exception {
+        int port = MasterProcess.freePort();
+        try (MasterProcess m = new MasterProcess(tmp)) {
+            m.masterCf(port + " inet n n n - 2 fake mode=serve " + m.rec()).start();
+            Client.session(port);
+            // only main.cf changes: daemon_directory names a directory whose "fake" fails at once
+            Path broken = Files.createDirectories(tmp.resolve("broken-daemons"));
+            Files.writeString(broken.resolve("fake"), "#!/bin/sh\nexit 1\n");
+            assertThat(broken.resolve("fake").toFile().setExecutable(true, false)).isTrue();
+            m.mainCf("daemon_directory = " + broken);
+            Process reload = canaryReload(m, "=60");
+            m.awaitLog("canary window of 60s over 1 changed or added service");
+            // the waiting client is served by the command of the previous daemon_directory
+            int served = Client.session(port);
+            assertThat(argvOf(m, served)).contains("mode=serve");
+            String out = finish(m, reload);
+            assertThat(reload.exitValue()).as(out).isEqualTo(1);
+            assertThat(out).contains("reload rolled back: " + port + ": bad command startup: exit status 1");
+            // the parameter is the previous one again: the service runs the command from the old directory
+            assertThat(m.runCommand("-c", m.conf.toString(), "status", "--json")).isZero();
+            JsonNode service = MasterProcess.JSON.readTree(m.commandOutput()).get("services").get(0);
+            assertThat(service.get("command").asText()).startsWith(m.daemons.toString());
+            assertThat(Files.readString(m.conf.resolve("main.cf"))).contains("daemon_directory = " + broken);
+            assertThat(argvOf(m, Client.session(port))).contains("mode=serve");
+        }
+    }
+
+    @Test
     void aGoodReloadIsKeptAfterTheWindow() throws Exception {
         int port = MasterProcess.freePort();
         try (MasterProcess m = new MasterProcess(tmp)) {
