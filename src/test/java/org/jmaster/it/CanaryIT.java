@@ -167,6 +167,11 @@ class CanaryIT {
             Process reload = canaryReload(m, "=60");
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> m.countLog("canary window of 60s") == 2);
+            // while the window is open: status says so, and an upgrade is refused (nothing changes)
+            assertThat(m.runCommand("-c", m.conf.toString(), "status")).isZero();
+            assertThat(m.commandOutput()).contains("binary generation 1, canary reload until ");
+            assertThat(m.runCommand("-c", m.conf.toString(), "upgrade")).isEqualTo(1);
+            assertThat(m.commandOutput()).contains("upgrade refused: a canary reload is in its window");
             m.mainCf("");
             m.signal("HUP");
             String out = finish(m, reload);
@@ -174,7 +179,7 @@ class CanaryIT {
             assertThat(out).contains("kept (canary window ended early by a new reload)");
             assertThat(argvOf(m, Client.session(port))).contains("max_use=7");
             assertThat(codes(m)).containsSubsequence("canary.begin", "reload.rolled_back", "canary.begin",
-                    "reload.begin", "canary.superseded", "reload.done");
+                    "upgrade.failed", "reload.begin", "canary.superseded", "reload.done");
         }
     }
 }
