@@ -12,19 +12,21 @@ _jmaster() {
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             return 0
             ;;
-        -e)
-            return 0  # seconds
+        -e|--service)
+            return 0  # seconds; a service name
             ;;
     esac
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         case $word in
-            status|children|reload|stop|abort|check) command=$word ;;
+            status|children|reload|stop|abort|check|upgrade|events) command=$word ;;
         esac
     done
     if [[ -n $command ]]; then
         case $command in
             status|children) mapfile -t COMPREPLY < <(compgen -W "--json" -- "$cur") ;;
+            reload) [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--canary --canary=" -- "$cur") ;;
+            events) mapfile -t COMPREPLY < <(compgen -W "--follow --json --service" -- "$cur") ;;
         esac
         return 0
     fi
@@ -33,7 +35,7 @@ _jmaster() {
         ((COMP_CWORD == 1)) && options="$options --build"
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
     else
-        mapfile -t COMPREPLY < <(compgen -W "status children reload stop abort check" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "status children reload stop abort check upgrade events" -- "$cur")
     fi
     return 0
 }

@@ -5,6 +5,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jmaster.conf.ConfigDirectory;
@@ -25,6 +26,7 @@ import org.jmaster.nativ.Signals;
 import org.jmaster.nativ.SyslogSocket;
 import org.jmaster.net.SocketActivation;
 import org.jmaster.supervisor.Supervisor;
+import org.jmaster.supervisor.Upgrade;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,12 @@ public final class Main {
     private final Path configDir;
     private final boolean defaultConfigDir;
     private final Map<String, String> compiledDefaults;
+    // binary upgrade: what this master was handed (null when started by hand), and what it hands on
+    private Handover handover;
+    private PidLock pidLock;
+    private PidLock dataLock;
+    private ControlServer control;
+    private MetricsServer metrics;
     /**
      * Whether this process reports through the log ({@code <syslog_name>/master[pid]: fatal: ...}): a
      * master in the foreground, whose standard error is a log destination, or the detached daemon.
@@ -90,6 +98,10 @@ public final class Main {
     }
 
     private int run() {
+        if (opts.command().isEmpty() && !opts.test() && !opts.check()) {
+            // before anything else opens a descriptor, and before the first fatal line to report
+            handover = Handover.fromEnvironment(System.getenv());
+        }
         boolean verbose = opts.verbose() > 0 || System.getenv("MAIL_VERBOSE") != null;
         MasterLog.setVerbose(verbose);
         // until main.cf is read, the tag is what Postfix's mail_task would use
@@ -118,8 +130,12 @@ public final class Main {
                 read.errors().forEach(e -> Terminal.error(e.toString()));
                 return 1;
             }
-            return new OperatorCommands(main, pidFile, () -> validate(MainConfig.read(configDir, compiledDefaults)))
-                    .run(command, opts.json());
+            java.util.function.Supplier<Validation.Result> validation =
+                    () -> validate(MainConfig.read(configDir, compiledDefaults));
+            if (ChangeCommands.handles(opts)) {
+                return new ChangeCommands(main, pidFile, validation).run(opts);
+            }
+            return new OperatorCommands(main, pidFile, validation).run(command, opts.json());
         }
         Validation.Result checked = validate(read);
         if (!checked.ok()) {
@@ -129,7 +145,7 @@ public final class Main {
         if (opts.initMode() && Processes.getpid() != 1) {
             return fatal("-i is allowed only for PID 1 process");
         }
-        if (!foreground(opts) && opts.daemonPipe() < 0) {
+        if (!foreground(opts) && opts.daemonPipe() < 0 && handover == null) {
             if (PidLock.isHeld(pidFile)) {
                 return alreadyRunning(pidFile);
             }
@@ -185,7 +201,8 @@ public final class Main {
         MainConfig main = checked.main();
         ServiceTable table = checked.table();
         // take over listeners a service manager passed, before anything else opens descriptors
-        SocketActivation passed = SocketActivation.fromEnvironment(System.getenv());
+        SocketActivation passed = handover != null ? handover.listeners()
+                : SocketActivation.fromEnvironment(System.getenv());
         Processes.umask(077);
         Signals.ignoreSigpipe();
         try {
@@ -206,9 +223,15 @@ public final class Main {
         long pid = ProcessHandle.current().pid();
         try {
             Directories.prepare(queueDir, dataDir, main.get("mail_owner"));
-            PidLock.acquire(pidFile, pid);
-            PidLock.acquire(dataDir.resolve("master.lock"), pid,
-                    Users.geteuid() == 0 ? Users.getpwnam(main.get("mail_owner")).orElse(null) : null);
+            if (handover != null) {
+                // the old master's locks, held by the descriptors it handed over; the pid comes at "go"
+                pidLock = PidLock.adopt(handover.take(Handover.PID_LOCK), pidFile);
+                dataLock = PidLock.adopt(handover.take(Handover.DATA_LOCK), dataDir.resolve("master.lock"));
+            } else {
+                pidLock = PidLock.acquire(pidFile, pid);
+                dataLock = PidLock.acquire(dataDir.resolve("master.lock"), pid,
+                        Users.geteuid() == 0 ? Users.getpwnam(main.get("mail_owner")).orElse(null) : null);
+            }
         } catch (PidLock.HeldException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
             return alreadyRunning(pidFile);
@@ -265,15 +288,36 @@ public final class Main {
                     public void reopenLogs() {
                         MasterLog.reopen().forEach(w -> log.warn("{}", w));
                     }
+
+                    @Override
+                    public Upgrade.Host upgradeHost() {
+                        return Main.this.upgradeHost(notifier, main.get("master_control_socket"),
+                                main.get("master_metrics_listen"));
+                    }
                 }, Path.of(System.getProperty("jmaster.exec", home().resolve("target").resolve("jmaster-exec").toString()))));
+        int passedControl = -1;
+        int passedMetrics = -1;
+        if (handover != null) {
+            supervisor.binaryGeneration(handover.generation());
+            // adopted when they listen where this configuration says; else this master opens its own
+            passedControl = handover.take(Handover.CONTROL, main.get("master_control_socket"));
+            passedMetrics = handover.take(Handover.METRICS, main.get("master_metrics_listen"));
+        }
         try {
             supervisor.start(main, table, passed);
-            ControlServer.open(supervisor, main.get("master_control_socket"), main.get("master_control_group"));
+            control = ControlServer.open(supervisor, main.get("master_control_socket"),
+                    main.get("master_control_group"), passedControl);
             if (!main.get("master_metrics_listen").isEmpty()) {
-                MetricsServer.open(supervisor, main.get("master_metrics_listen"), main.get("master_control_group"));
+                metrics = MetricsServer.open(supervisor, main.get("master_metrics_listen"),
+                        main.get("master_control_group"), passedMetrics);
+            } else {
+                org.jmaster.nativ.Fds.closeQuietly(passedMetrics);
             }
         } catch (IOException | ConfigException e) {
             log.error(Severity.FATAL, "{}", e.getMessage());
+            return 1;
+        }
+        if (handover != null && !takeOver(supervisor, pid)) {
             return 1;
         }
         opts.exitTime().ifPresent(supervisor::exitAfter);
@@ -285,6 +329,87 @@ public final class Main {
             Daemon.reportStarted(opts.daemonPipe());
         }
         return supervisor.run();
+    }
+
+    /**
+     * An upgraded master, everything open: says ready, waits for the old master to let go, then takes
+     * the pid file. False when the old master did not answer (it keeps serving; this one exits).
+     */
+    private boolean takeOver(Supervisor supervisor, long pid) {
+        if (!handover.awaitGo()) {
+            log.error(Severity.FATAL, "upgrade: the master pid {} did not answer \"ready\"; leaving it in charge",
+                    handover.previousPid());
+            return false;
+        }
+        try {
+            pidLock.writePid(pid);
+            dataLock.writePid(pid);
+        } catch (NativeException e) {
+            log.warn("upgrade: writing the pid to the lock files: {}", e.getMessage());
+        }
+        supervisor.tookOver(handover.previousPid());
+        if (handover.inPlace()) {
+            supervisor.seeOff(handover.retiring());
+        }
+        return true;
+    }
+
+    /**
+     * What an upgrade starts (the launcher as installed now, with this master's options) and hands
+     * over besides the listeners; null when this process was not started by the launcher.
+     */
+    private Upgrade.Host upgradeHost(Notifier notifier, String controlPath, String metricsListen) {
+        return new Upgrade.Host() {
+            @Override
+            public List<String> command() {
+                String launcher = System.getProperty("jmaster.launcher", "");
+                if (launcher.isEmpty()) {
+                    return null;
+                }
+                List<String> argv = new ArrayList<>(List.of(launcher, "-c", configDir.toString()));
+                if (opts.foreground()) {
+                    argv.add("-d");
+                }
+                if (opts.initMode()) {
+                    argv.add("-i");
+                }
+                if (opts.keepStdout() && !opts.waitInit()) {
+                    argv.add("-s");
+                }
+                for (int i = 0; i < opts.verbose(); i++) {
+                    argv.add("-v");
+                }
+                return argv;
+            }
+
+            @Override
+            public Map<String, Integer> descriptors() {
+                Map<String, Integer> fds = new java.util.LinkedHashMap<>();
+                fds.put(Handover.PID_LOCK, pidLock.fd());
+                fds.put(Handover.DATA_LOCK, dataLock.fd());
+                fds.put(Handover.CONTROL + "=" + controlPath, control.fd());
+                if (metrics != null) {
+                    fds.put(Handover.METRICS + "=" + metricsListen, metrics.fd());
+                }
+                return fds;
+            }
+
+            @Override
+            public Map<String, String> environment() {
+                // the launcher's default daemon_directory (jmaster-postfix sets it), which it does not pass on
+                String daemons = System.getProperty("jmaster.daemon_directory", "");
+                return daemons.isEmpty() ? Map.of() : Map.of("JMASTER_DAEMON_DIRECTORY", daemons);
+            }
+
+            @Override
+            public void committed(long newPid) {
+                control.handedOver();
+                if (metrics != null) {
+                    metrics.handedOver();
+                }
+                notifier.mainPid(newPid);
+            }
+        };
     }
 
     /** SIGHUP: the same validation as start-up; the supervisor keeps its table when there are errors. */

@@ -24,15 +24,18 @@ import java.util.Optional;
  * @param json       {@code --json}: machine-readable output of {@code status} and {@code children}
  * @param keepStdout {@code -s}: as Postfix's {@code master -s} (what {@code postfix start-fg} runs): stay in the
  *                   foreground with standard output kept, unless {@code -w} asks for detaching
+ * @param follow     {@code events --follow}: keep streaming new events
+ * @param service    {@code events --service NAME}: only that service's events
+ * @param canary     {@code reload --canary[=SECONDS]}: -1 without it, 0 for the default window
  */
 public record Options(Optional<String> configDir, boolean debugger, boolean foreground, Optional<Integer> exitTime,
                       boolean test, int verbose, boolean waitInit, boolean check, boolean help, boolean version,
                       int daemonPipe, boolean initMode, Optional<String> command, boolean json,
-                      boolean keepStdout) {
+                      boolean keepStdout, boolean follow, Optional<String> service, long canary) {
 
     /** The operator commands, talking to a running master. */
     public static final java.util.Set<String> COMMANDS = java.util.Set.of("status", "children", "reload", "stop",
-            "abort", "check");
+            "abort", "check", "upgrade", "events");
 
     /** A command line that cannot be obeyed; the message is printed with the usage line. */
     public static final class UsageException extends Exception {
@@ -43,7 +46,8 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
 
     public static final String USAGE = "usage: master [-Ddistvw] [-c config_dir] [-e exit_time]\n"
             + "       master [-c config_dir] --check\n"
-            + "       master [-c config_dir] status [--json] | children [--json] | reload | stop | abort | check\n"
+            + "       master [-c config_dir] status [--json] | children [--json] | reload [--canary[=seconds]] | stop | abort | check\n"
+            + "       master [-c config_dir] upgrade | events [--follow] [--json] [--service name]\n"
             + "       master -h | --help | --version";
 
     /** {@code -h}, {@code --help}: every option and command in a line; {@code program} is the name run. */
@@ -64,7 +68,11 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                 + "  -w          wait until the detached daemon serves (always done; accepted as in Postfix)\n"
                 + "  --check     validate both files: print every error and warning, then each service with\n"
                 + "              the argv, executable, user and descriptors its children get; exit 1 on errors\n"
-                + "  --json      with status or children: JSON instead of a table\n"
+                + "  --json      with status, children or events: JSON instead of a table\n"
+                + "  --canary[=SECONDS]  with reload: return to the previous table by itself when a changed\n"
+                + "              service fails to start within SECONDS (default master_reload_canary_time, else 10)\n"
+                + "  --follow    with events: keep streaming new events\n"
+                + "  --service NAME  with events: only that service's events\n"
                 + "  -h, --help  this text;  --version  the version\n"
                 + "Without -d, -i or -s the master detaches, and exits 0 once it serves (1 with the reason).\n"
                 + "\n"
@@ -75,6 +83,8 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                 + "  stop        stop the master: children get SIGTERM, SIGKILL after master_shutdown_grace_time\n"
                 + "  abort       kill every child at once and stop the master\n"
                 + "  check       the same as --check\n"
+                + "  upgrade     start a new master from the installed jar and hand it every listener (as SIGUSR2)\n"
+                + "  events      the supervisor's recent decisions with their reason codes (docs/operations.md)\n"
                 + "\n"
                 + "Manual: man jmaster (docs/master.8.md); the files: man jmaster.cf (docs/master.5.md).\n";
     }
@@ -86,6 +96,9 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
         Optional<String> configDir = Optional.empty();
         boolean debugger = false, foreground = false, test = false, waitInit = false;
         boolean check = false, help = false, version = false, initMode = false, json = false, keepStdout = false;
+        boolean follow = false;
+        Optional<String> service = Optional.empty();
+        long canary = -1;
         Optional<Integer> exitTime = Optional.empty();
         int verbose = 0;
         int daemonPipe = -1;
@@ -108,10 +121,24 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                     case "--help": help = true; break;
                     case "--version": version = true; break;
                     case "--json": json = true; break;
+                    case "--follow": follow = true; break;
+                    case "--service":
+                        service = Optional.of(value(args, ++i, a));
+                        break;
+                    case "--canary": canary = 0; break;
                     case DAEMON_PIPE:
                         daemonPipe = parseInt(a, value(args, ++i, a));
                         break;
-                    default: throw new UsageException("unknown option: " + a);
+                    default:
+                        if (a.startsWith("--canary=")) {
+                            canary = parseInt("--canary", a.substring(9));
+                            if (canary < 1 || canary > 86_400) {
+                                throw new UsageException("--canary: bad value: \"" + a.substring(9)
+                                        + "\" (1 to 86400 seconds)");
+                            }
+                            break;
+                        }
+                        throw new UsageException("unknown option: " + a);
                 }
                 continue;
             }
@@ -155,11 +182,17 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
         if (initMode && (debugger || foreground || waitInit)) {
             throw new UsageException("the -i option cannot be used with -D, -d, or -w");
         }
-        if (json && command.filter(c -> c.equals("status") || c.equals("children")).isEmpty()) {
-            throw new UsageException("--json goes with status or children");
+        if (json && command.filter(c -> c.equals("status") || c.equals("children") || c.equals("events")).isEmpty()) {
+            throw new UsageException("--json goes with status, children or events");
+        }
+        if ((follow || service.isPresent()) && command.filter(c -> c.equals("events")).isEmpty()) {
+            throw new UsageException((follow ? "--follow" : "--service") + " goes with events");
+        }
+        if (canary >= 0 && command.filter(c -> c.equals("reload")).isEmpty()) {
+            throw new UsageException("--canary goes with reload");
         }
         return new Options(configDir, debugger, foreground, exitTime, test, verbose, waitInit, check, help,
-                version, daemonPipe, initMode, command, json, keepStdout);
+                version, daemonPipe, initMode, command, json, keepStdout, follow, service, canary);
     }
 
     private static String value(String[] args, int i, String option) throws UsageException {

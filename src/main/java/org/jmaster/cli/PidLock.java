@@ -63,6 +63,32 @@ final class PidLock {
         return new PidLock(fd);
     }
 
+    /**
+     * A lock an upgrade handed over: {@code fd} must be the file at {@code file} (same device and
+     * inode; the lock is the open file description's, so it is held already). The pid is written
+     * later, with {@link #writePid}, once this master has taken over.
+     */
+    static PidLock adopt(int fd, Path file) throws IOException {
+        if (fd < 0) {
+            throw new IOException("lock file " + file + ": not handed over by the previous master");
+        }
+        try {
+            org.jmaster.nativ.Inodes.Stat held = org.jmaster.nativ.Inodes.fstat(fd);
+            org.jmaster.nativ.Inodes.Stat there = org.jmaster.nativ.Inodes.lstat(file.toString());
+            if (held.dev() != there.dev() || held.ino() != there.ino()) {
+                throw new IOException("lock file " + file + ": the previous master's lock is another file");
+            }
+        } catch (NativeException e) {
+            throw new IOException("lock file " + file + ": " + e.getMessage(), e);
+        }
+        return new PidLock(fd);
+    }
+
+    /** Writes {@code pid} into the locked file (33 bytes, as at {@link #acquire}). */
+    void writePid(long pid) throws NativeException {
+        Fds.pwrite(fd, String.format("%32d\n", pid).getBytes(StandardCharsets.US_ASCII), 0);
+    }
+
     /** {@code -t}: true when another process holds the lock; a missing file means not running. */
     static boolean isHeld(Path file) {
         if (!Files.exists(file)) {

@@ -14,6 +14,9 @@ final class StatusTable {
         out.printf("jmaster %s, pid %d, up %s, generation %d, %d reload(s), %d spawn(s)%s%n", s.version(), s.pid(),
                 duration(s.uptimeSeconds()), s.generation(), s.reloads(), s.spawns(),
                 s.shuttingDown() ? ", shutting down" : "");
+        out.printf("binary generation %d%s%s%n", s.binaryGeneration(),
+                s.upgrade() == null || s.upgrade().isEmpty() ? "" : ", upgrade: " + s.upgrade(),
+                s.canaryEndsAtMillis() > 0 ? ", canary reload until " + clock(s.canaryEndsAtMillis()) : "");
         out.printf("configuration %s%n%n", s.configDirectory());
         out.printf("%-22s %-10s %-7s %-11s %-7s %-16s %-10s %s%n", "service", "type", "maxproc", "idle/busy",
                 "spawns", "exits ok/st/sig", "throttle", "endpoints");

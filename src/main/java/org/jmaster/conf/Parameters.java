@@ -74,6 +74,8 @@ final class Parameters {
         str(m, "master_control_socket", "$queue_directory/pid/master.ctl");
         str(m, "master_control_group", "");
         m.put("master_metrics_listen", new Spec("master_metrics_listen", Kind.METRICS_ENDPOINT, "", 0, 0, 's'));
+        time(m, "master_reload_canary_time", "0s", 0, 's');
+        time(m, "master_upgrade_timeout", "60s", 1, 's');
         m.put("master_nice", new Spec("master_nice", Kind.INT, "0", -20, 19, 's'));
         return Collections.unmodifiableMap(m);
     }

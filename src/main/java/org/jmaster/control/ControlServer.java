@@ -16,6 +16,10 @@ import org.jmaster.supervisor.Supervisor;
  * list), {@code metrics} (OpenMetrics text), {@code abort} (kill every child and exit at once), and
  * {@code reload} and {@code stop} (the effect of SIGHUP and SIGTERM), each of the last three answered
  * {@code ok}.
+ * Three answer later or in parts, on a connection the server hands over: {@code events [follow]
+ * [json] [service=NAME]} ({@link EventStream}), {@code upgrade} (one line when the new master has
+ * taken over or the upgrade failed) and {@code reload canary=SECONDS} (one line at the end of its
+ * canary window, or when it was rolled back); their lines start with {@code ok} or {@code error:}.
  * The socket file is the master's, mode 0600 — or group {@code master_control_group}, mode 0660 —
  * from the moment its name exists ({@link PrivateListener#listen}), and every connection's peer must
  * pass {@link PeerRule} or is closed unanswered with a (rate-limited) warning. Served by the master's
@@ -32,10 +36,72 @@ public final class ControlServer {
 
     /** Opens the socket at {@code path}; {@code group} may be empty. */
     public static ControlServer open(Supervisor master, String path, String group) throws IOException {
+        return open(master, path, group, -1);
+    }
+
+    /**
+     * Opens the socket at {@code path}, or adopts {@code passed} (-1 when none): the listener an
+     * upgrade handed over, which the old master had bound to the same path.
+     */
+    public static ControlServer open(Supervisor master, String path, String group, int passed) throws IOException {
         PeerRule peers = PeerRule.forGroup(group);
-        int fd = PrivateListener.listen(path, OneShotServer.BACKLOG, peers.mode(), peers.gid());
-        return new ControlServer(new OneShotServer(master.loop(), "control", fd, "\n", peers,
-                req -> handle(master, req.strip())));
+        int fd = passed;
+        if (fd < 0) {
+            fd = PrivateListener.listen(path, OneShotServer.BACKLOG, peers.mode(), peers.gid());
+        }
+        OneShotServer server = new OneShotServer(master.loop(), "control", fd, "\n", peers,
+                req -> handle(master, req.strip()));
+        server.takeover((request, conn) -> takeover(master, request, conn));
+        return new ControlServer(server);
+    }
+
+    /** The requests answered later or in parts; true when {@code conn} was taken. */
+    private static boolean takeover(Supervisor master, String request, int conn) {
+        if (EventStream.wants(request)) {
+            EventStream.start(master.loop(), master.events(), conn, request);
+            return true;
+        }
+        if (request.equals("upgrade")) {
+            LateReply r = LateReply.hold(master.loop(), conn);
+            if (r != null) {
+                master.upgrade((ok, text) -> r.send((ok ? "ok " : "error: ") + text + "\n"));
+            }
+            return true;
+        }
+        if (request.startsWith("reload ")) { // a plain reload is SIGHUP's (handle)
+            long canary = -1; // as SIGHUP: master_reload_canary_time says
+            String arg = request.substring(6).strip();
+            if (arg.startsWith("canary=")) {
+                try {
+                    canary = Long.parseLong(arg.substring(7));
+                } catch (NumberFormatException e) {
+                    canary = -2;
+                }
+            } else if (!arg.isEmpty()) {
+                canary = -2;
+            }
+            if (canary < -1 || canary > 86_400) {
+                LateReply.send(master.loop(), conn, "error: reload: expected canary=SECONDS (0 to 86400), not \""
+                        + arg + "\"\n");
+                return true;
+            }
+            LateReply r = LateReply.hold(master.loop(), conn);
+            if (r != null) {
+                master.reload(canary, (ok, text) -> r.send((ok ? "ok " : "error: ") + text + "\n"));
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** An upgrade handed the listener over: no new connections; requests in progress are answered. */
+    public void handedOver() {
+        server.stopAccepting();
+    }
+
+    /** The listening descriptor, for an upgrade's hand-over. */
+    public int fd() {
+        return server.listenFd();
     }
 
     private static byte[] handle(Supervisor master, String command) {

@@ -27,6 +27,14 @@ public final class MetricsServer {
 
     /** Opens the endpoint; {@code group} is {@code master_control_group} (may be empty). */
     public static MetricsServer open(Supervisor master, String listen, String group) throws IOException {
+        return open(master, listen, group, -1);
+    }
+
+    /**
+     * Opens the endpoint, or adopts {@code passed} (-1 when none): the listener an upgrade handed
+     * over, which the old master had opened for the same {@code listen}.
+     */
+    public static MetricsServer open(Supervisor master, String listen, String group, int passed) throws IOException {
         MetricsEndpoint endpoint;
         try {
             endpoint = MetricsEndpoint.parse(listen).orElseThrow(() -> new IllegalArgumentException("empty"));
@@ -37,9 +45,15 @@ public final class MetricsServer {
         PeerRule peers = null;
         if (endpoint.unixPath() != null) {
             peers = PeerRule.forGroup(group);
-            fd = PrivateListener.listen(endpoint.unixPath(), OneShotServer.BACKLOG, peers.mode(), peers.gid());
+            fd = passed;
+            if (fd < 0) {
+                fd = PrivateListener.listen(endpoint.unixPath(), OneShotServer.BACKLOG, peers.mode(), peers.gid());
+            }
         } else {
-            fd = Sockets.inetListen(endpoint.address(), endpoint.port(), OneShotServer.BACKLOG, 0);
+            fd = passed;
+            if (fd < 0) {
+                fd = Sockets.inetListen(endpoint.address(), endpoint.port(), OneShotServer.BACKLOG, 0);
+            }
         }
         return new MetricsServer(new OneShotServer(master.loop(), "metrics", fd, "\r\n\r\n", peers,
                 req -> respond(master, req)));
@@ -58,6 +72,16 @@ public final class MetricsServer {
         System.arraycopy(h, 0, out, 0, h.length);
         System.arraycopy(body, 0, out, h.length, body.length);
         return out;
+    }
+
+    /** An upgrade handed the listener over: no new connections; requests in progress are answered. */
+    public void handedOver() {
+        server.stopAccepting();
+    }
+
+    /** The listening descriptor, for an upgrade's hand-over. */
+    public int fd() {
+        return server.listenFd();
     }
 
     public void close() {

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class Notifier {
     private static final Logger log = LoggerFactory.getLogger("master");
     private final int fd;
+    private boolean watchdogStopped;
 
     private Notifier(int fd) {
         this.fd = fd;
@@ -59,6 +60,16 @@ public final class Notifier {
         send("STATUS=" + status);
     }
 
+    /**
+     * An upgrade handed over to the master {@code pid}: it is the service's main process from now on
+     * (sent by the old main process, so {@code NotifyAccess=main} accepts it), and this process sends
+     * no more watchdog pings.
+     */
+    public void mainPid(long pid) {
+        send("MAINPID=" + pid + "\nSTATUS=upgraded: master pid " + pid);
+        watchdogStopped = true;
+    }
+
     /** Arms {@code WATCHDOG=1} pings when the manager asked for them. */
     public void startWatchdog(EventLoop loop) {
         String usec = System.getenv("WATCHDOG_USEC");
@@ -77,6 +88,9 @@ public final class Notifier {
     }
 
     private void ping(EventLoop loop, long intervalMs) {
+        if (watchdogStopped) {
+            return;
+        }
         send("WATCHDOG=1");
         loop.schedule(intervalMs, () -> ping(loop, intervalMs));
     }

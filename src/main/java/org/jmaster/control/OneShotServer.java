@@ -48,6 +48,7 @@ final class OneShotServer {
     private final byte[] terminator;
     private final PeerRule peers;
     private final Function<String, byte[]> handler;
+    private Takeover takeover;
     private final Map<Integer, Conn> conns = new HashMap<>();
     private final LogLimit acceptWarnings;
     private final LogLimit refusalWarnings;
@@ -66,6 +67,20 @@ final class OneShotServer {
             this.fd = fd;
             this.timeout = loop.schedule(TIMEOUT_MS, () -> close(this));
         }
+    }
+
+    /**
+     * A request whose answer is not one response now (a stream of events, a reply at the end of an
+     * upgrade): given the request and the connection, returns true when it took the connection,
+     * which from then on is its own (this server forgets it without closing it).
+     */
+    interface Takeover {
+        boolean take(String request, int fd);
+    }
+
+    /** Lets {@code t} take connections whose request it wants (before the handler sees them). */
+    void takeover(Takeover t) {
+        this.takeover = t;
     }
 
     /**
@@ -156,6 +171,9 @@ final class OneShotServer {
             return;
         }
         String request = new String(c.request, 0, end, StandardCharsets.ISO_8859_1);
+        if (takeover != null && takenOver(c, request)) {
+            return;
+        }
         try {
             c.response = handler.apply(request);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -164,6 +182,30 @@ final class OneShotServer {
         }
         loop.unwatch(c.fd);
         loop.watchWrite(c.fd, (f, rev) -> writable(c, rev));
+    }
+
+    /** Offers the connection to the takeover; true when it was taken (and is no longer ours). */
+    private boolean takenOver(Conn c, String request) {
+        boolean taken;
+        // the taker watches the descriptor its own way
+        loop.unwatch(c.fd);
+        try {
+            taken = takeover.take(request.strip(), c.fd);
+        } catch (RuntimeException e) {
+            log.warn("{}: request \"{}\": {}", name, request.strip(), e.toString());
+            taken = false;
+        }
+        if (!taken) {
+            loop.watchRead(c.fd, (f, rev) -> readable(c));
+            return false;
+        }
+        if (conns.remove(c.fd) != null) {
+            c.timeout.cancel();
+            if (!closed && conns.size() < MAX_CONNECTIONS) {
+                listen(true);
+            }
+        }
+        return taken;
     }
 
     static int indexOf(byte[] buf, int length, byte[] needle, int from) {
@@ -215,7 +257,27 @@ final class OneShotServer {
         return conns.size();
     }
 
+    /** The listening descriptor (handed to a new master by an upgrade). */
+    int listenFd() {
+        return listenFd;
+    }
+
+    /** Takes no more connections (an upgrade handed the listener over); those open are still answered. */
+    void stopAccepting() {
+        if (!closed) {
+            closed = true;
+            listen(false);
+            Fds.closeQuietly(listenFd);
+        }
+    }
+
     void close() {
+        if (closed) {
+            for (Conn c : conns.values().toArray(new Conn[0])) {
+                close(c);
+            }
+            return;
+        }
         closed = true;
         for (Conn c : conns.values().toArray(new Conn[0])) {
             close(c);

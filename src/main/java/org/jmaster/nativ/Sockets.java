@@ -258,6 +258,13 @@ public final class Sockets {
         return getIntOption(fd, Abi.SOL_SOCKET, Abi.SO_ERROR);
     }
 
+    /** {@code SO_TYPE}: whether a socket is a stream ({@code true}) or not (datagram, ...). Unchecked. */
+    public static boolean isStream(int fd) {
+        return getIntOption(fd, Abi.SOL_SOCKET, SO_TYPE) == Abi.SOCK_STREAM;
+    }
+
+    private static final int SO_TYPE = 3;
+
     /** The local address of a socket. */
     public static PeerAddress getsockname(int fd) throws NativeException {
         return address(fd, false);

@@ -47,21 +47,35 @@ public final class Listeners {
                 case UNIX:
                 case PASS: {
                     Path path = queueDirectory.resolve(entry.name());
-                    int fd = passed.takeUnix(path, entry.extName());
+                    int fd = passed.takeListener(entry.type().wireName() + "@" + entry.name(),
+                            SocketActivation.Kind.STREAM);
+                    if (fd < 0) {
+                        fd = passed.takeUnix(path, entry.extName());
+                    }
                     if (fd < 0) {
                         fd = local(path, LocalEndpoints.Kind.STREAM, backlog, owner);
                     }
                     out.add(new Listener(fd, entry.name()));
                     break;
                 }
-                case UNIX_DGRAM:
-                    out.add(new Listener(local(queueDirectory.resolve(entry.name()), LocalEndpoints.Kind.DGRAM, 0, owner),
-                            entry.name()));
+                case UNIX_DGRAM: {
+                    Path path = queueDirectory.resolve(entry.name());
+                    int fd = passed.takeListener("unix-dgram@" + entry.name(), SocketActivation.Kind.DGRAM);
+                    if (fd < 0) {
+                        fd = passed.takeUnixDgram(path);
+                    }
+                    out.add(new Listener(fd >= 0 ? fd : local(path, LocalEndpoints.Kind.DGRAM, 0, owner), entry.name()));
                     break;
-                case FIFO:
-                    out.add(new Listener(local(queueDirectory.resolve(entry.name()), LocalEndpoints.Kind.FIFO, 0, owner),
-                            entry.name()));
+                }
+                case FIFO: {
+                    Path path = queueDirectory.resolve(entry.name());
+                    int fd = passed.takeListener("fifo@" + entry.name(), SocketActivation.Kind.FIFO);
+                    if (fd < 0) {
+                        fd = passed.takeFifo(path);
+                    }
+                    out.add(new Listener(fd >= 0 ? fd : local(path, LocalEndpoints.Kind.FIFO, 0, owner), entry.name()));
                     break;
+                }
                 default:
                     throw new AssertionError(entry.type());
             }

@@ -17,11 +17,13 @@ import org.jmaster.nativ.Sockets;
  * {@code LISTEN_PID} is this process, descriptors 3 … 3+N−1 are taken over (moved above the child
  * plan's numbers and made close-on-exec), and each service's listener is adopted instead of opened
  * when one matches its endpoint — by address and port, by unix path, or by its name in
- * {@code LISTEN_FDNAMES}. Used by the loop thread at start-up only.
+ * {@code LISTEN_FDNAMES}. An upgrade hands its listeners over the same way ({@link #adopt}), and
+ * also its fifos and unix-dgram sockets, matched by the file or path they are. Used by the loop
+ * thread at start-up only.
  */
 public final class SocketActivation {
-    /** One passed descriptor. */
-    record Passed(int fd, String name, PeerAddress local) {}
+    /** One passed descriptor; {@code local} is null for a non-socket, {@code stat} null for a socket of systemd's. */
+    record Passed(int fd, String name, PeerAddress local, Inodes.Stat stat) {}
 
     private static final int FIRST_FD = 3;
     private final List<Passed> pool;
@@ -59,9 +61,123 @@ public final class SocketActivation {
             } catch (NativeException e) {
                 local = null;
             }
-            pool.add(new Passed(fd, i < names.length ? names[i] : "", local));
+            pool.add(new Passed(fd, i < names.length ? names[i] : "", local, null));
         }
         return new SocketActivation(pool);
+    }
+
+    /**
+     * The descriptors an upgrade handed over ({@code fds[i]} named {@code names[i]}; an empty name
+     * for a service's listener): each is moved above the child plan's numbers and made
+     * close-on-exec. Named ones are taken with {@link #takeNamed}, listeners as systemd's are, and
+     * fifos by the file they are.
+     */
+    public static SocketActivation adopt(int[] fds, String[] names) {
+        List<Passed> pool = new ArrayList<>();
+        for (int i = 0; i < fds.length; i++) {
+            Inodes.Stat st;
+            try {
+                st = Inodes.fstat(fds[i]);
+            } catch (NativeException e) {
+                continue; // not open: nothing to adopt
+            }
+            int fd = Fds.dupAbove(fds[i], 16);
+            Fds.closeQuietly(fds[i]);
+            PeerAddress local = null;
+            if (st.isSocket()) {
+                try {
+                    local = Sockets.getsockname(fd);
+                } catch (NativeException e) {
+                    local = null;
+                }
+            }
+            pool.add(new Passed(fd, i < names.length ? names[i] : "", local, st));
+        }
+        return new SocketActivation(pool);
+    }
+
+    /** Takes the descriptor named {@code name} (an upgrade's lock files, control socket, ...); -1 when none. */
+    public int takeNamed(String name) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (p.name().equals(name)) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** Takes the first descriptor whose name starts with {@code prefix}; -1 when none. */
+    public int takeNamedPrefix(String prefix) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (p.name().startsWith(prefix)) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** What a local listener must be to be adopted. */
+    enum Kind { STREAM, DGRAM, FIFO }
+
+    /**
+     * Takes the listener an upgrade named {@code <type>@<endpoint>} ({@code unix@private/cleanup}),
+     * if it is of {@code kind}; -1 when none. Unix sockets are matched by this name rather than by
+     * their address: the master binds them through a directory descriptor, so their address says
+     * {@code /proc/self/fd/N/name}.
+     */
+    int takeListener(String name, Kind kind) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (!p.name().equals(name) || p.stat() == null) {
+                continue;
+            }
+            boolean fits = switch (kind) {
+                case STREAM -> p.stat().isSocket() && Sockets.isStream(p.fd());
+                case DGRAM -> p.stat().isSocket() && !Sockets.isStream(p.fd());
+                case FIFO -> p.stat().isFifo();
+            };
+            if (fits) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** Takes a passed unix-dgram socket bound to {@code path}; -1 when none. */
+    int takeUnixDgram(Path path) {
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (p.local() != null && p.local().isUnix() && p.local().path() != null
+                    && Path.of(p.local().path()).equals(path) && !Sockets.isStream(p.fd())) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
+    }
+
+    /** Takes a passed fifo that is the file at {@code path} (same device and inode); -1 when none. */
+    int takeFifo(Path path) {
+        Inodes.Stat there;
+        try {
+            there = Inodes.lstat(path.toString());
+        } catch (NativeException e) {
+            return -1;
+        }
+        for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
+            Passed p = it.next();
+            if (p.stat() != null && p.stat().isFifo() && p.stat().dev() == there.dev()
+                    && p.stat().ino() == there.ino()) {
+                it.remove();
+                return p.fd();
+            }
+        }
+        return -1;
     }
 
     private static boolean isSocket(int fd) {
@@ -94,7 +210,8 @@ public final class SocketActivation {
     int takeUnix(Path path, String name) {
         for (Iterator<Passed> it = pool.iterator(); it.hasNext();) {
             Passed p = it.next();
-            boolean byPath = p.local() != null && p.local().isUnix() && Path.of(p.local().path()).equals(path);
+            boolean byPath = p.local() != null && p.local().isUnix() && p.local().path() != null
+                    && Path.of(p.local().path()).equals(path) && Sockets.isStream(p.fd());
             if (byPath || (!name.isEmpty() && name.equals(p.name()))) {
                 it.remove();
                 return p.fd();

@@ -11,6 +11,7 @@ import org.jmaster.nativ.PeerAddress;
 import org.jmaster.nativ.Sockets;
 import org.jmaster.supervisor.policy.Admission;
 import org.jmaster.supervisor.policy.Listening;
+import org.jmaster.supervisor.policy.SourceAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,6 +108,8 @@ final class Acceptor {
 
     private void refuse(Service s, int conn, String who, InetAddress from, String reason, String reply) {
         s.refusals.merge(reason, 1L, Long::sum);
+        master.events.emit(refusalCode(reason), s, 0, "source", from == null ? "local"
+                : SourceAddress.key(from, s.admission.ipv4Bits(), s.admission.ipv6Bits()), "reply", reply != null);
         if (master.admission.logDue(s.admission, from, master.loop.currentTimeMillis())) {
             log.info("refused connection from {} to service {}: {}", who, s.label(), reason);
         }
@@ -120,6 +123,23 @@ final class Acceptor {
             }
         }
         Fds.closeQuietly(conn);
+    }
+
+    private static Events.Code refusalCode(String reason) {
+        switch (reason) {
+            case "throttled":
+                return Events.Code.REFUSE_THROTTLED;
+            case "limit":
+                return Events.Code.REFUSE_LIMIT;
+            case "per_source":
+                return Events.Code.REFUSE_PER_SOURCE;
+            case "source_rate":
+                return Events.Code.REFUSE_SOURCE_RATE;
+            case "rate":
+                return Events.Code.REFUSE_RATE;
+            default:
+                throw new IllegalArgumentException("refusal reason " + reason);
+        }
     }
 
     private static PeerAddress peerOf(int conn) {

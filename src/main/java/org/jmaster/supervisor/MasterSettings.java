@@ -14,7 +14,7 @@ record MasterSettings(Path configDirectory, Path queueDirectory, Path daemonDire
                       long shutdownGraceSeconds, List<String> inetInterfaces, List<String> inetProtocols,
                       int tcpWindowSize, String mailOwner, String syslogName, String maillogFile,
                       String postlogServiceName, String myhostname, List<String> importEnvironment,
-                      int maxUse) {
+                      int maxUse, long canarySeconds, long upgradeTimeoutSeconds) {
 
     static MasterSettings from(MainConfig main) throws ConfigException {
         return new MasterSettings(
@@ -34,6 +34,8 @@ record MasterSettings(Path configDirectory, Path queueDirectory, Path daemonDire
                 main.get("postlog_service_name"),
                 main.get("myhostname"),
                 main.getList("import_environment"),
-                main.getInt("max_use"));
+                main.getInt("max_use"),
+                main.getTimeSeconds("master_reload_canary_time"),
+                main.getTimeSeconds("master_upgrade_timeout"));
     }
 }

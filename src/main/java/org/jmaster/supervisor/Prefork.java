@@ -49,7 +49,8 @@ final class Prefork {
         s.preforkBusy = true;
         try {
             for (int i = 0; i < step.spawn(); i++) {
-                if (room(s) == 0 || !master.availability.spawnContained(s, () -> master.spawner.spawnPostfix(s))) {
+                if (room(s) == 0 || !master.availability.spawnContained(s,
+                        () -> master.spawner.spawnPostfix(s, Events.Code.SPAWN_PREFORK))) {
                     s.preforkRamp = 1;
                     again = false;
                     break;

@@ -50,6 +50,7 @@ final class Reaper {
         boolean quick = master.loop.nanoTime() - c.startNanos < ChildProtocol.QUICK_EXIT_NANOS;
         boolean proven = c.proven || s.protocol.provenAtExit(normal, quick);
         ChildEnd end = ChildEnd.of(c.retiring() || told, proven, normal, quick, c.everTaken);
+        emitExit(s, c, st, normal, c.retiring() || told, end);
         if (proven && !c.proven) {
             s.prove(c);
             master.throttler.proven(s);
@@ -61,10 +62,22 @@ final class Reaper {
             s.error("pid " + c.pid + " exited without taking a request");
         }
         if (end != ChildEnd.FINE) {
-            master.throttler.failedStart(s, path);
+            master.throttler.failedStart(s, path, end == ChildEnd.QUIET_EXIT ? "exited without taking a request"
+                    : st.kind() == ExitStatus.Kind.EXITED ? "exit status " + st.code() : "killed by signal " + st.code());
         }
         master.availability.listen(s);
         master.childGone(s);
+    }
+
+    /** The exit in the event stream: exit.normal, exit.status or exit.signal, with what it means for the throttle. */
+    private void emitExit(Service s, Child c, ExitStatus st, boolean normal, boolean retiring, ChildEnd end) {
+        Events.Code code = normal ? Events.Code.EXIT_NORMAL
+                : st.kind() == ExitStatus.Kind.EXITED ? Events.Code.EXIT_STATUS : Events.Code.EXIT_SIGNAL;
+        master.events.emit(code, s, c.pid,
+                st.kind() == ExitStatus.Kind.EXITED ? "status" : "signal", st.code(),
+                "uses", c.useCount, "retiring", retiring,
+                "end", end.name().toLowerCase(java.util.Locale.ROOT),
+                "age_ms", (master.loop.nanoTime() - c.startNanos) / 1_000_000L);
     }
 
     private static void count(Service s, ExitStatus st, boolean normal) {

@@ -8,8 +8,12 @@ import sun.misc.Signal;
 /**
  * Turns signals into events of the loop, as Postfix's self-pipe does: the JVM's signal thread only
  * sets a bit and writes one byte to a non-blocking pipe; the loop drains the pipe and handles what
- * arrived: USR1 (reopen the log) first, then HUP before CHLD before TERM/INT. The signal thread owns
- * nothing else.
+ * arrived: USR1 (reopen the log) first, then HUP before CHLD before USR2 (upgrade) before TERM/INT.
+ * The signal thread owns nothing else.
+ *
+ * <p>USR2 is HotSpot's own suspend/resume signal on Linux unless {@code _JAVA_SR_SIGNUM} moves it
+ * (the launcher moves it to {@value #SR_SIGNUM}); {@code sun.misc.Signal} would take USR2 anyway and
+ * break the JVM's thread suspension, so the handler is installed only when it was moved.
  */
 final class SignalRelay {
     /** What the loop does with the signals that arrived. */
@@ -21,7 +25,13 @@ final class SignalRelay {
         void reopenLogs();
 
         void childExited();
+
+        /** SIGUSR2: binary upgrade. */
+        void upgrade();
     }
+
+    /** Where the launcher moves HotSpot's suspend/resume signal: SIGRTMIN+6, which nothing sends by convention. */
+    static final int SR_SIGNUM = 40;
 
     private final AtomicLong pending = new AtomicLong();
     private final int readFd;
@@ -39,6 +49,9 @@ final class SignalRelay {
         if (reapOrphans) {
             install(Signals.SIGCHLD);
         }
+        if (usr2IsFree()) {
+            install(Signals.SIGUSR2);
+        }
         loop.watchRead(readFd, (fd, rev) -> {
             while (Fds.readNonBlocking(fd, drain, 0, drain.length) > 0) {
                 // just empty the pipe; the bits say what happened
@@ -53,6 +66,9 @@ final class SignalRelay {
             }
             if (has(bits, Signals.SIGCHLD)) {
                 listener.childExited();
+            }
+            if (has(bits, Signals.SIGUSR2)) {
+                listener.upgrade();
             }
             for (int sig : new int[] {Signals.SIGTERM, Signals.SIGINT}) {
                 if (has(bits, sig)) {
@@ -70,6 +86,18 @@ final class SignalRelay {
             pending.getAndUpdate(bits -> bits | (1L << s.getNumber()));
             Fds.writeQuietly(writeFd, new byte[] {0});
         });
+    }
+
+    /** Whether HotSpot's suspend/resume signal was moved away from SIGUSR2 ({@code _JAVA_SR_SIGNUM}). */
+    static boolean usr2IsFree() {
+        String sr = System.getenv("_JAVA_SR_SIGNUM");
+        try {
+            int n = sr == null ? Signals.SIGUSR2 : Integer.parseInt(sr.trim());
+            // HotSpot accepts SIGSEGV < n < NSIG and otherwise keeps SIGUSR2
+            return n != Signals.SIGUSR2 && n > Signals.SIGSEGV && n <= Signals.SIGRTMAX;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private static boolean has(long bits, int sig) {

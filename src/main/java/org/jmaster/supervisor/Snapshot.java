@@ -9,7 +9,8 @@ import java.util.List;
  */
 public record Snapshot(long pid, long startedAtMillis, long uptimeSeconds, String version, String configDirectory,
                        long generation, long reloads, long spawns, boolean shuttingDown,
-                       List<ServiceView> services, List<ChildView> children) {
+                       List<ServiceView> services, List<ChildView> children, long binaryGeneration,
+                       String upgrade, long canaryEndsAtMillis) {
 
     /** One service. */
     public record ServiceView(String name, String id, String type, List<String> endpoints, int maxproc,

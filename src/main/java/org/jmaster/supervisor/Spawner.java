@@ -46,6 +46,11 @@ final class Spawner {
      * Postfix's master_spawn insists; false when the child could not be started (logged, throttled).
      */
     boolean spawnPostfix(Service s) {
+        return spawnPostfix(s, Events.Code.SPAWN_DEMAND);
+    }
+
+    /** {@link #spawnPostfix(Service)}, saying why in the event stream ({@code spawn.demand}, {@code spawn.prefork}). */
+    boolean spawnPostfix(Service s, Events.Code why) {
         if (!Listening.mayStart(s.listeningState(master.shuttingDown))) {
             throw new IllegalStateException("master_spawn: at process limit " + s.totalProc()
                     + " or throttled (" + s.label() + ")");
@@ -68,7 +73,7 @@ final class Spawner {
         if (pid < 0) {
             return false;
         }
-        track(s, pid, gen, argv);
+        track(s, pid, gen, argv, why);
         if (s.conditionalWakeupPending) {
             s.conditionalWakeupPending = false;
             master.wakeups.start(s);
@@ -105,7 +110,7 @@ final class Spawner {
         if (pid < 0) {
             return;
         }
-        track(s, pid, gen, argv);
+        track(s, pid, gen, argv, Events.Code.SPAWN_ACTIVATION);
         master.availability.listen(s);
     }
 
@@ -190,7 +195,7 @@ final class Spawner {
         if (pid < 0) {
             return;
         }
-        track(s, pid, gen, argv).sourceKey = sourceKey;
+        track(s, pid, gen, argv, Events.Code.SPAWN_CONNECTION).sourceKey = sourceKey;
         master.availability.listen(s);
     }
 
@@ -262,8 +267,9 @@ final class Spawner {
         }
     }
 
-    private Child track(Service s, int pid, long gen, List<String> argv) {
+    private Child track(Service s, int pid, long gen, List<String> argv, Events.Code why) {
         Child c = new Child(pid, pidfd(pid), gen, s, s.channel, master.loop.nanoTime());
+        master.events.emit(why, s, pid, "generation", gen, "children", s.totalProc() + 1);
         s.adopt(c, s.protocol.startsIdle);
         master.children.put(pid, c);
         master.spawns++;

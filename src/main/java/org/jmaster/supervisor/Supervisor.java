@@ -55,6 +55,16 @@ public final class Supervisor {
 
         /** SIGUSR1: reopen log files. */
         default void reopenLogs() {}
+
+        /** How to start a new master and what to hand it; null when this master cannot be upgraded. */
+        default Upgrade.Host upgradeHost() {
+            return null;
+        }
+    }
+
+    /** How a request that takes time (a canary reload, an upgrade) ended; called once, on the loop thread. */
+    public interface Outcome {
+        void done(boolean ok, String text);
     }
 
     /** A freshly read pair of files, or the errors that stopped reading them. */
@@ -65,6 +75,9 @@ public final class Supervisor {
     }
 
     final EventLoop loop;
+    final Events events;
+    final Canary canary;
+    final Upgrade upgrade;
     final boolean foreground;
     final boolean verbose;
     // the modules that act on the books; made after the loop, which some of them hold
@@ -91,6 +104,12 @@ public final class Supervisor {
     long spawns;
     long reloads;
     private final long startedAtMillis = System.currentTimeMillis();
+    /** The files in force (to return to after a canary reload); set at start and by each reload. */
+    private Loaded current;
+    /** In place (PID 1): children of the replaced program not reaped yet. */
+    private final java.util.Set<Integer> seeingOff = new java.util.HashSet<>();
+    /** 1 for a master started by hand, one more with each upgrade. */
+    long binaryGeneration = 1;
 
     public Supervisor(Config config) {
         this(config, EventLoop.Clock.SYSTEM);
@@ -99,6 +118,9 @@ public final class Supervisor {
     /** A supervisor whose loop and decisions read {@code clock} (tests drive a fake one). */
     Supervisor(Config config, EventLoop.Clock clock) {
         this.loop = new EventLoop(clock);
+        this.events = new Events(loop);
+        this.canary = new Canary(this);
+        this.upgrade = new Upgrade(this);
         this.availability = new Availability(this);
         this.spawner = new Spawner(this);
         this.statusEvents = new StatusEvents(this);
@@ -156,6 +178,9 @@ public final class Supervisor {
         for (String unclaimed : activation.closeUnclaimed()) {
             log.warn("passed listener {} matches no service: closed", unclaimed);
         }
+        current = new Loaded(main, table, List.of());
+        events.emit(Events.Code.MASTER_STARTED, (String) null, ProcessHandle.current().pid(), "version",
+                config.version(), "binary_generation", binaryGeneration, "services", services.size());
         if (!signals) {
             return;
         }
@@ -189,7 +214,69 @@ public final class Supervisor {
             public void childExited() {
                 reapOrphans();
             }
+
+            @Override
+            public void upgrade() {
+                Supervisor.this.upgrade(null);
+            }
         }, reapOrphans);
+    }
+
+    /** An upgraded master: its binary generation, before {@link #start}. */
+    public void binaryGeneration(long generation) {
+        binaryGeneration = generation;
+    }
+
+    /** This master took over from the master {@code previousPid} (the upgrade's last step, on this side). */
+    public void tookOver(long previousPid) {
+        log.info("upgrade: took over from master pid {} (binary generation {})", previousPid, binaryGeneration);
+        events.emit(Events.Code.UPGRADE_TOOK_OVER, (String) null, ProcessHandle.current().pid(), "from",
+                previousPid, "binary_generation", binaryGeneration);
+    }
+
+    /**
+     * In place (PID 1): the children of the program this one replaced saw their status channel close
+     * at the exec and finish their current client; they are reaped as orphans. Those still running
+     * after {@code master_shutdown_grace_time} get SIGTERM, and SIGKILL after as long again. Their
+     * pids cannot be reused meanwhile: they are our children until we reap them.
+     */
+    public void seeOff(int[] pids) {
+        for (int pid : pids) {
+            seeingOff.add(pid);
+        }
+        if (seeingOff.isEmpty()) {
+            return;
+        }
+        log.info("upgrade: {} child(ren) of the previous program finish their clients", seeingOff.size());
+        long grace = settings.shutdownGraceSeconds() * 1000L;
+        loop.schedule(grace, () -> signalSeeingOff(Signals.SIGTERM));
+        loop.schedule(2 * grace, () -> signalSeeingOff(Signals.SIGKILL));
+    }
+
+    private void signalSeeingOff(int signal) {
+        reapOrphans();
+        for (int pid : seeingOff) {
+            log.warn("upgrade: child pid {} of the previous program still running: sending {}", pid,
+                    Signals.name(signal));
+            Processes.kill(pid, signal);
+        }
+    }
+
+    /** The event stream, for the control socket (on the loop thread). */
+    public Events events() {
+        return events;
+    }
+
+    Config config() {
+        return config;
+    }
+
+    /**
+     * {@code upgrade} (control socket) or SIGUSR2: start a new master from what is installed now and
+     * hand it everything ({@link Upgrade}); {@code outcome} (may be null) hears the result.
+     */
+    public void upgrade(Outcome outcome) {
+        upgrade.begin(outcome == null ? (ok, text) -> { } : outcome);
     }
 
     java.nio.file.Path execShim() {
@@ -223,6 +310,7 @@ public final class Supervisor {
                 reaper.reap(c);
             } else if (Processes.reapNoHang(pid)) {
                 log.debug("reaped orphan pid {}", pid);
+                seeingOff.remove(pid);
             } else {
                 break;
             }
@@ -352,13 +440,30 @@ public final class Supervisor {
         availability.listen(s);
     }
 
-    /** SIGHUP: re-read both files; keep the running table when either is broken. */
+    /**
+     * SIGHUP: re-read both files; keep the running table when either is broken. A canary reload when
+     * the new main.cf says {@code master_reload_canary_time}.
+     */
     void reload() {
-        if (shuttingDown) {
+        reload(-1, null);
+    }
+
+    /**
+     * Re-reads both files and applies them; keeps the running table when either is broken. With
+     * {@code canarySeconds} above 0 the previous table is kept for that long and comes back by itself
+     * when a changed or added service fails to start ({@link Canary}); below 0, the new main.cf's
+     * {@code master_reload_canary_time} says. {@code outcome} (may be null) hears the result: at once,
+     * or at the end of the canary window.
+     */
+    public void reload(long canarySeconds, Outcome outcome) {
+        Outcome tell = outcome == null ? (ok, text) -> { } : outcome;
+        if (shuttingDown || upgrade.committed()) {
+            tell.done(false, "the master is shutting down");
             return;
         }
         log.info("reload -- version {}, configuration {}", config.version(), settings.configDirectory());
         config.hooks().reloading();
+        events.emit(Events.Code.RELOAD_BEGIN, (String) null, 0, "canary_s", canarySeconds > 0 ? canarySeconds : null);
         Loaded loaded;
         try {
             loaded = config.reloader().get();
@@ -369,7 +474,7 @@ public final class Supervisor {
             log.warn("reload failed: {}{}; still running the previous configuration",
                     t instanceof OutOfMemoryError ? "out of memory reading the configuration: " : "",
                     Failure.describe(t));
-            config.hooks().reloaded(null, summary());
+            reloadFailed(tell, Failure.describe(t));
             return;
         }
         if (!loaded.errors().isEmpty()) {
@@ -377,7 +482,7 @@ public final class Supervisor {
                 log.warn("{}", err);
             }
             log.warn("reload failed: {} error(s); still running the previous configuration", loaded.errors().size());
-            config.hooks().reloaded(null, summary());
+            reloadFailed(tell, loaded.errors().size() + " error(s), the first: " + loaded.errors().get(0));
             return;
         }
         MasterSettings fresh;
@@ -386,15 +491,71 @@ public final class Supervisor {
         } catch (ConfigException e) {
             e.errors().forEach(err -> log.warn("{}", err));
             log.warn("reload failed; still running the previous configuration");
-            config.hooks().reloaded(null, summary());
+            reloadFailed(tell, e.errors().isEmpty() ? "bad main.cf" : e.errors().get(0).toString());
             return;
         }
+        if (canarySeconds < 0) {
+            canarySeconds = fresh.canarySeconds();
+        }
+        canary.supersede("a new reload");
+        Loaded before = current;
+        MasterSettings settingsBefore = settings;
+        Applied applied = apply(loaded, fresh);
+        config.hooks().reloaded(loaded.main(), summary());
+        java.util.Set<ServiceKey> watched = new java.util.LinkedHashSet<>(applied.changed());
+        if (!settingsBefore.equals(keepFrozen(settingsBefore, fresh, false))) {
+            // a main.cf change reaches every service (paths, environment, limits): watch them all
+            watched.addAll(services.keySet());
+        }
+        if (canarySeconds <= 0 || (watched.isEmpty() && applied.failures().isEmpty())) {
+            tell.done(true, applied.failures().isEmpty() ? "reloaded"
+                    : "reloaded; " + String.join("; ", applied.failures()));
+            return;
+        }
+        canary.begin(before, watched, canarySeconds, tell);
+        for (String failure : applied.failures()) {
+            int colon = failure.indexOf(": ");
+            canary.serviceFailed(failure.substring(0, colon), failure.substring(colon + 2));
+        }
+    }
+
+    private void reloadFailed(Outcome tell, String why) {
+        events.emit(Events.Code.RELOAD_FAILED, (String) null, 0, "reason", why);
+        config.hooks().reloaded(null, summary());
+        tell.done(false, "reload failed: " + why + "; still running the previous configuration");
+    }
+
+    /** What a reload did: the services it added or changed, and those it could not start ("name: why"). */
+    private record Applied(java.util.Set<ServiceKey> changed, List<String> failures) {}
+
+    /** A canary reload failed within its window: the previous table comes back (the files are not read). */
+    void rollBack(Loaded previous) {
+        if (shuttingDown || upgrade.committed()) {
+            return;
+        }
+        MasterSettings back;
+        try {
+            back = MasterSettings.from(previous.main());
+        } catch (ConfigException e) {
+            // it was running a moment ago; cannot happen
+            throw new IllegalStateException(e);
+        }
+        config.hooks().reloading();
+        apply(previous, back);
+        config.hooks().reloaded(previous.main(), summary());
+    }
+
+    /** Postfix's mark and sweep: {@code loaded} becomes the running table. */
+    private Applied apply(Loaded loaded, MasterSettings fresh) {
         reloads++;
         settings = keepFrozen(settings, fresh);
         environment = environment.refreshed(settings);
         for (Service s : services.values()) {
             s.removed = true; // Postfix's MASTER_FLAG_MARK
         }
+        java.util.Set<ServiceKey> changed = new java.util.LinkedHashSet<>();
+        List<String> failures = new ArrayList<>();
+        int added = 0;
         Map<ServiceKey, Service> next = new LinkedHashMap<>();
         for (ServiceEntry e : loaded.table().services()) {
             Service s = services.get(e.key());
@@ -402,37 +563,62 @@ public final class Supervisor {
                 // each service is updated whole or not at all
                 s.removed = false;
                 next.put(e.key(), s);
+                if (!sameService(s.entry, e)) {
+                    changed.add(e.key());
+                }
                 try {
                     update(s, e, fresh);
                 } catch (Throwable t) {
                     Failure.rethrowIfFatal(t);
                     log.warn("service {}: reload: {}; keeping its previous settings", s.label(), Failure.describe(t));
+                    serviceFailed(failures, e, Failure.describe(t));
                 }
             } else {
                 Service n = null;
+                changed.add(e.key());
+                added++;
                 try {
                     n = open(e);
                     activate(n);
                     next.put(e.key(), n);
                 } catch (IOException ex) {
                     log.warn("{}: not started: {}", e.extName(), ex.getMessage());
+                    serviceFailed(failures, e, ex.getMessage());
                 } catch (Throwable t) {
                     Failure.rethrowIfFatal(t);
                     log.warn("{}: not started: {}", e.extName(), Failure.describe(t));
+                    serviceFailed(failures, e, Failure.describe(t));
                     if (n != null) {
                         stop(n);
                     }
                 }
             }
         }
+        int removed = 0;
         for (Service s : services.values()) {
             if (s.removed) {
                 stop(s);
+                removed++;
             }
         }
         services.clear();
         services.putAll(next);
-        config.hooks().reloaded(loaded.main(), summary());
+        current = loaded;
+        events.emit(Events.Code.RELOAD_DONE, (String) null, 0, "services", services.size(), "added", added,
+                "changed", changed.size() - added, "removed", removed, "failed", failures.size());
+        return new Applied(changed, failures);
+    }
+
+    private void serviceFailed(List<String> failures, ServiceEntry e, String why) {
+        failures.add(e.extName() + ": " + why);
+        events.emit(Events.Code.RELOAD_SERVICE_FAILED, e.extName(), 0, "reason", why);
+    }
+
+    /** Whether two entries of one service say the same, wherever they stand in master.cf. */
+    private static boolean sameService(ServiceEntry a, ServiceEntry b) {
+        return a.equals(new ServiceEntry(a.file(), a.line(), b.extName(), b.type(), b.name(), b.privateAccess(),
+                b.unprivileged(), b.chroot(), b.wakeupSeconds(), b.conditionalWakeup(), b.maxProc(), b.command(),
+                b.args(), b.attributes(), b.inetHost(), b.inetPort(), b.settings()));
     }
 
     /**
@@ -481,15 +667,22 @@ public final class Supervisor {
 
     /** Logs and undoes changes of the parameters that only a restart may change. */
     private static MasterSettings keepFrozen(MasterSettings old, MasterSettings fresh) {
-        warnFrozen("config_directory", old.configDirectory().toString(), fresh.configDirectory().toString());
-        warnFrozen("queue_directory", old.queueDirectory().toString(), fresh.queueDirectory().toString());
-        warnFrozen("inet_protocols", String.join(" ", old.inetProtocols()), String.join(" ", fresh.inetProtocols()));
+        return keepFrozen(old, fresh, true);
+    }
+
+    private static MasterSettings keepFrozen(MasterSettings old, MasterSettings fresh, boolean warn) {
+        if (warn) {
+            warnFrozen("config_directory", old.configDirectory().toString(), fresh.configDirectory().toString());
+            warnFrozen("queue_directory", old.queueDirectory().toString(), fresh.queueDirectory().toString());
+            warnFrozen("inet_protocols", String.join(" ", old.inetProtocols()),
+                    String.join(" ", fresh.inetProtocols()));
+        }
         return new MasterSettings(old.configDirectory(), old.queueDirectory(), fresh.daemonDirectory(),
                 fresh.defaultProcessLimit(), fresh.throttleSeconds(), fresh.throttleMaxSeconds(),
                 fresh.shutdownGraceSeconds(), fresh.inetInterfaces(),
                 old.inetProtocols(), fresh.tcpWindowSize(), fresh.mailOwner(), fresh.syslogName(),
                 fresh.maillogFile(), fresh.postlogServiceName(), fresh.myhostname(), old.importEnvironment(),
-                fresh.maxUse());
+                fresh.maxUse(), fresh.canarySeconds(), fresh.upgradeTimeoutSeconds());
     }
 
     private static void warnFrozen(String name, String old, String fresh) {
@@ -502,17 +695,53 @@ public final class Supervisor {
 
     /** Master_stop_service without blocking: listeners closed now, children told to go and reaped later. */
     private void stop(Service s) {
+        stop(s, true);
+    }
+
+    /**
+     * {@link #stop(Service)}; without {@code terminate} the children are not signalled: they see
+     * their status channel close and leave when their current client is done (an upgrade).
+     */
+    private void stop(Service s, boolean terminate) {
         s.removed = true;
         wakeups.cancel(s);
         throttler.stopped(s);
         availability.listen(s);
         loop.unwatch(s.channel.masterFd);
         s.channel.close();
-        for (Child c : s.children()) {
-            Processes.kill(c.pid, Signals.SIGTERM);
+        if (terminate) {
+            for (Child c : s.children()) {
+                Processes.kill(c.pid, Signals.SIGTERM);
+            }
         }
         Listeners.close(s.listeners);
         log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
+    }
+
+    /**
+     * An upgrade committed: the new master serves. Every service stops spawning, closes its status
+     * channel (its children finish their current client and leave) and its copies of the listeners.
+     */
+    void retire() {
+        canary.supersede("an upgrade");
+        for (Service s : services.values()) {
+            stop(s, false);
+        }
+    }
+
+    /**
+     * Every service's listeners, in table order, for an upgrade's descriptor plan, each named
+     * {@code <type>@<endpoint>} ({@code unix@private/cleanup}, {@code inet@127.0.0.1:25}), the name
+     * {@link SocketActivation#takeListener} matches.
+     */
+    Map<String, Integer> listeners() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Service s : services.values()) {
+            for (Listener l : s.listeners) {
+                out.put(s.entry.type().wireName() + "@" + l.endpoint(), l.fd());
+            }
+        }
+        return out;
     }
 
     /** SIGTERM/SIGINT: pass SIGTERM on to every child, give them a grace period, then SIGKILL. */
@@ -520,7 +749,9 @@ public final class Supervisor {
         if (shuttingDown) {
             return;
         }
+        upgrade.abandon("the master is shutting down");
         shuttingDown = true;
+        events.emit(Events.Code.MASTER_STOPPING, (String) null, 0, "signal", signal);
         // as PID 1 (init mode) a TERM is the normal way to stop the container: exit 0
         exitStatus = config.initMode() ? 0 : 128 + signal;
         config.hooks().stopping();
@@ -549,7 +780,9 @@ public final class Supervisor {
     /** {@code abort}: SIGKILL to every child now, exit once they are reaped. */
     public void abort() {
         if (!shuttingDown) {
+            upgrade.abandon("the master is shutting down");
             shuttingDown = true;
+            events.emit(Events.Code.MASTER_STOPPING, (String) null, 0, "abort", true);
             exitStatus = 1;
             config.hooks().stopping();
             for (Service s : services.values()) {
@@ -571,7 +804,15 @@ public final class Supervisor {
     void childGone(Service s) {
         if (shuttingDown && children.isEmpty()) {
             loop.stop();
+        } else if (upgrade.committed() && children.isEmpty()) {
+            upgrade.retired();
         }
+    }
+
+    /** The old master's work is done after an upgrade: leave with status 0. */
+    void exitRetired() {
+        exitStatus = 0;
+        loop.stop();
     }
 
     /** The books as they are now; call on the loop thread. */
@@ -600,6 +841,6 @@ public final class Supervisor {
         }
         return new Snapshot(ProcessHandle.current().pid(), startedAtMillis, (now - startedAtMillis) / 1000,
                 config.version(), settings.configDirectory().toString(), spawner.generation(), reloads, spawns,
-                shuttingDown, views, kids);
+                shuttingDown, views, kids, binaryGeneration, upgrade.state(), canary.endsAtMillis());
     }
 }

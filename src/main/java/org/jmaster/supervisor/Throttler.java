@@ -25,15 +25,24 @@ final class Throttler {
         return new Throttle.Backoff(st.throttleSeconds() * 1000, st.throttleMaxSeconds() * 1000);
     }
 
-    /** A child of {@code s} ended before it proved the command ({@code path}) starts. */
-    void failedStart(Service s, String path) {
+    /**
+     * A child of {@code s} ended before it proved the command ({@code path}) starts; {@code why} is
+     * how it ended ({@code exit status 1}), for the event stream and a canary reload.
+     */
+    void failedStart(Service s, String path, String why) {
+        boolean probing = s.throttle.probing();
         Throttle.Decision d = s.throttle.failedStart(backoff(), master.loop.currentTimeMillis());
         if (apply(s, d)) {
             log.warn("{}: bad command startup -- throttling for {}s", path, d.delayMillis() / 1000);
+            master.events.emit(probing ? Events.Code.THROTTLE_PROBE : Events.Code.THROTTLE_STARTUP, s, 0,
+                    "delay_s", d.delayMillis() / 1000, "level", s.throttle.level(), "reason", why);
         } else if (!s.throttle.throttled()) {
             log.info("service {}: start-up failure {} of {} in a row tolerated (the command has served before)",
                     s.label(), s.throttle.streak(), Throttle.TOLERATED);
+            master.events.emit(Events.Code.START_TOLERATED, s, 0, "streak", s.throttle.streak(),
+                    "tolerated", Throttle.TOLERATED, "reason", why);
         }
+        master.canary.failedStart(s, "bad command startup: " + why);
     }
 
     /**
@@ -47,6 +56,7 @@ final class Throttler {
             log.debug("master_spawn: {}", path, detail);
         }
         s.error("spawn " + path + ": " + why);
+        master.events.emit(Events.Code.SPAWN_FAILED, s, 0, "reason", why);
         if (s.removed || master.shuttingDown) {
             log.warn("master_spawn: {}: {}", path, why);
             return;
@@ -54,9 +64,12 @@ final class Throttler {
         Throttle.Decision d = s.throttle.spawnFailed(backoff(), master.loop.currentTimeMillis());
         if (apply(s, d)) {
             log.warn("master_spawn: {}: {} -- throttling for {}s", path, why, d.delayMillis() / 1000);
+            master.events.emit(Events.Code.THROTTLE_SPAWN, s, 0, "delay_s", d.delayMillis() / 1000,
+                    "level", s.throttle.level(), "reason", why);
         } else {
             log.warn("master_spawn: {}: {}", path, why);
         }
+        master.canary.failedStart(s, "spawn failed: " + why);
     }
 
     /**
@@ -66,13 +79,17 @@ final class Throttler {
      */
     void cannotStart(Service s, String path, String error) {
         s.error(error);
+        master.events.emit(Events.Code.SPAWN_FAILED, s, 0, "reason", error);
         if (s.removed || master.shuttingDown) {
             return;
         }
         Throttle.Decision d = s.throttle.spawnFailed(backoff(), master.loop.currentTimeMillis());
         if (apply(s, d)) {
             log.warn("{}: bad command startup -- throttling for {}s", path, d.delayMillis() / 1000);
+            master.events.emit(Events.Code.THROTTLE_SPAWN, s, 0, "delay_s", d.delayMillis() / 1000,
+                    "level", s.throttle.level(), "reason", error);
         }
+        master.canary.failedStart(s, error);
     }
 
     /** A new child of {@code s} proved the command starts. */
@@ -88,11 +105,17 @@ final class Throttler {
     /** The service's command changed at reload: a fresh start for the new one. */
     void commandChanged(Service s) {
         cancelTimer(s);
+        if (s.throttle.phase() != Throttle.Phase.OPEN) {
+            master.events.emit(Events.Code.THROTTLE_CLEARED, s, 0, "reason", "command changed");
+        }
         set(s, s.throttle.commandChanged());
     }
 
     /** The service is stopped: no timer may outlive it. */
     void stopped(Service s) {
+        if (s.throttle.phase() != Throttle.Phase.OPEN && !master.shuttingDown) {
+            master.events.emit(Events.Code.THROTTLE_CLEARED, s, 0, "reason", "service removed");
+        }
         cancelTimer(s);
     }
 
@@ -101,6 +124,7 @@ final class Throttler {
         set(s, s.throttle.delayOver());
         if (s.throttle.probing()) {
             log.info("service {}: throttle over, probing one start at a time", s.label());
+            master.events.emit(Events.Code.THROTTLE_OVER, s, 0);
         }
     }
 
@@ -127,6 +151,7 @@ final class Throttler {
         if (before.probing() && next.phase() == Throttle.Phase.OPEN) {
             log.info("service {}: probe succeeded, back to {} process(es)", s.label(),
                     s.maxProc() == 0 ? "unlimited" : Integer.toString(s.maxProc()));
+            master.events.emit(Events.Code.PROBE_SUCCEEDED, s, 0, "maxproc", s.maxProc());
         }
         if (before.phase() != next.phase()) {
             master.availability.listen(s);

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 17: bash completion (completion/jmaster.bash) completes the options and commands that
- * {@code --help} lists, {@code --json} after status and children, and directories after {@code -c}.
+ * {@code --help} lists, {@code --json} after status and children, and directories after {@code -c};
+ * issue 16: upgrade and events, and the options that go with reload and events after them.
  */
 class CompletionTest {
     private static final Path SCRIPT = Path.of("completion/jmaster.bash").toAbsolutePath();
@@ -49,6 +50,9 @@ class CompletionTest {
         assertThat(complete("master", "--ch")).containsExactly("--check");
         assertThat(complete("master", "status", "--")).containsExactly("--json");
         assertThat(complete("master", "reload", "")).isEmpty();
+        assertThat(complete("master", "reload", "--")).containsExactly("--canary", "--canary=");
+        assertThat(complete("master", "events", "--")).containsExactly("--follow", "--json", "--service");
+        assertThat(complete("master", "u")).containsExactly("upgrade");
         Files.createDirectories(tmp.resolve("conf.d"));
         Files.writeString(tmp.resolve("config-file"), "");
         assertThat(complete("jmaster", "-c", "con")).containsExactly("conf.d");
@@ -62,8 +66,8 @@ class CompletionTest {
         int seen = 0;
         while (option.find()) {
             seen++;
-            if (option.group(1).equals("--json")) {
-                continue; // offered after status and children (above)
+            if (List.of("--json", "--canary", "--follow", "--service").contains(option.group(1))) {
+                continue; // offered after the commands they go with (above)
             }
             assertThat(offered).contains(option.group(1));
             if (option.group(2) != null) {
@@ -77,6 +81,6 @@ class CompletionTest {
         while (command.find()) {
             assertThat(commands).contains(command.group(1));
         }
-        assertThat(commands).hasSize(6);
+        assertThat(commands).hasSize(8);
     }
 }

@@ -33,7 +33,7 @@ class StatusTableTest {
         long now = 1_800_000_000_000L;
         Snapshot s = new Snapshot(42, now - 1000, 1, "0.1.0", "/etc/jmaster", 1, 0, 3, false,
                 List.of(service("slow", true, now + 3_599_000, false), service("fine", false, 0, false),
-                        service("trying", false, 0, true)), List.of());
+                        service("trying", false, 0, true)), List.of(), 1, "", 0);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         StatusTable.print(new PrintStream(buf, true, StandardCharsets.UTF_8), s, now);
         List<String> lines = buf.toString(StandardCharsets.UTF_8).lines().toList();

@@ -67,7 +67,7 @@ class DocsIT {
     @Test
     void theSynopsisIsTheUsageTheMasterPrints() throws Exception {
         FirstHourIT.Run help = FirstHourIT.run("--help");
-        List<String> usage = help.out().lines().limit(4).map(l -> l.replaceFirst("^usage: ", "").strip()).toList();
+        List<String> usage = help.out().lines().takeWhile(l -> !l.isBlank()).map(l -> l.replaceFirst("^usage: ", "").strip()).toList();
         for (DocBlocks.Block b : DocBlocks.all("usage")) {
             assertThat(b.lines()).as(b.where()).isEqualTo(usage);
         }

@@ -11,7 +11,7 @@ class ChildEnvironmentTest {
     private static MasterSettings settings(String syslogName, String maillogFile, List<String> imports) {
         return new MasterSettings(Path.of("/etc/x"), Path.of("/var/spool/x"), Path.of("/usr/lib/x"), 100, 60, 3600,
                 5, List.of("all"), List.of("all"), 0, "postfix", syslogName, maillogFile, "postlog",
-                "mail.example", imports, 100);
+                "mail.example", imports, 100, 0, 60);
     }
 
     private static final List<String> POSTFIX_DEFAULT = List.of("MAIL_CONFIG", "MAIL_DEBUG", "MAIL_LOGTAG", "TZ",
