@@ -1,13 +1,10 @@
 package org.jmaster.log;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Where the master's log lines go, chosen from main.cf and the command line:
@@ -85,12 +82,20 @@ public final class MasterLog {
         root().setLevel(verbose ? Level.DEBUG : Level.INFO);
     }
 
-    private static Logger root() {
-        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        return ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private static Root root() {
+        return Root.ROOT;
+    }
+
+    /** The one level of every logger ({@link PostfixLoggerProvider}). */
+    private static final class Root {
+        static final Root ROOT = new Root();
+
+        void setLevel(Level level) {
+            PostfixLoggerProvider.setLevel(level);
+        }
     }
 
     private static PostfixAppender appender() {
-        return (PostfixAppender) root().getAppender("postfix");
+        return PostfixLoggerProvider.appender();
     }
 }

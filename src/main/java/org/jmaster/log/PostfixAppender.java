@@ -1,14 +1,12 @@
 package org.jmaster.log;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Marker;
+import org.slf4j.event.Level;
 
 /** Formats SLF4J events the way Postfix's msg(3) does and hands them to every configured sink. */
-final class PostfixAppender extends AppenderBase<ILoggingEvent> {
+final class PostfixAppender {
     private final List<LogSink> sinks = new CopyOnWriteArrayList<>();
     private volatile String tag = "master";
     private final long pid = ProcessHandle.current().pid();
@@ -32,22 +30,18 @@ final class PostfixAppender extends AppenderBase<ILoggingEvent> {
         }
     }
 
-    @Override
-    protected void append(ILoggingEvent event) {
-        String message = event.getFormattedMessage();
-        Throwable thrown = event.getThrowableProxy() == null ? null
-                : ((ch.qos.logback.classic.spi.ThrowableProxy) event.getThrowableProxy()).getThrowable();
+    /** One event, one line per line of its text, to every sink; events of several threads do not mix. */
+    synchronized void append(Level level, Marker marker, String message, Throwable thrown) {
         if (thrown != null) {
             message = message + ": " + thrown;
         }
         String prefix;
         int severity;
-        Level level = event.getLevel();
         if (level == Level.ERROR) {
-            if (hasMarker(event, Severity.PANIC)) {
+            if (hasMarker(marker, Severity.PANIC)) {
                 prefix = "panic: ";
                 severity = 2;
-            } else if (hasMarker(event, Severity.FATAL)) {
+            } else if (hasMarker(marker, Severity.FATAL)) {
                 prefix = "fatal: ";
                 severity = 2;
             } else {
@@ -72,8 +66,7 @@ final class PostfixAppender extends AppenderBase<ILoggingEvent> {
         }
     }
 
-    private static boolean hasMarker(ILoggingEvent event, Marker wanted) {
-        List<Marker> markers = event.getMarkerList();
-        return markers != null && markers.contains(wanted);
+    private static boolean hasMarker(Marker marker, Marker wanted) {
+        return marker != null && marker.contains(wanted);
     }
 }
