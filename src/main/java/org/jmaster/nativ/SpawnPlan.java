@@ -19,7 +19,7 @@ import java.util.TreeSet;
  *
  * <p>Defaults: argv is {@code [path]}, the environment is empty (the child gets exactly what is
  * given, nothing of the parent's), the working directory is the parent's, same session and
- * process group as the parent. The path is used as is (no PATH search); a relative path is
+ * process group as the parent, no signal blocked. The path is used as is (no PATH search); a relative path is
  * resolved against the child's working directory.
  */
 public final class SpawnPlan {
@@ -68,6 +68,7 @@ public final class SpawnPlan {
     private final Integer processGroup;
     private final Set<Integer> targets;
     private final int highestTarget;
+    private final long blockedSignals;
 
     private SpawnPlan(Builder b) {
         this.path = b.path;
@@ -77,6 +78,7 @@ public final class SpawnPlan {
         this.cwd = b.cwd;
         this.newSession = b.newSession;
         this.processGroup = b.processGroup;
+        this.blockedSignals = b.blockedSignals;
         TreeSet<Integer> t = new TreeSet<>();
         for (FdAction a : fdActions) {
             if (!t.add(a.target())) {
@@ -136,6 +138,11 @@ public final class SpawnPlan {
         return processGroup;
     }
 
+    /** The signals the child starts with blocked: bit {@code sig - 1} for signal {@code sig} (1..64). */
+    public long blockedSignals() {
+        return blockedSignals;
+    }
+
     /** The planned descriptors. */
     public Set<Integer> targets() {
         return targets;
@@ -176,6 +183,7 @@ public final class SpawnPlan {
         private String cwd;
         private boolean newSession;
         private Integer processGroup;
+        private long blockedSignals;
 
         private Builder(String path) {
             this.path = Objects.requireNonNull(path, "path");
@@ -231,6 +239,17 @@ public final class SpawnPlan {
         /** Puts the child in process group {@code pgid}; 0 makes it the leader of a new group. */
         public Builder processGroup(int pgid) {
             this.processGroup = pgid;
+            return this;
+        }
+
+        /** The child starts with {@code signals} blocked (for a JVM that reads SIGCHLD from a signalfd). */
+        public Builder blockSignals(int... signals) {
+            for (int sig : signals) {
+                if (sig < 1 || sig > 64 || sig == Signals.SIGKILL || sig == Signals.SIGSTOP) {
+                    throw new IllegalArgumentException("cannot block signal " + sig);
+                }
+                blockedSignals |= 1L << (sig - 1);
+            }
             return this;
         }
 

@@ -2,6 +2,7 @@ package org.jmaster.supervisor;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.SignalFd;
 import org.jmaster.nativ.Signals;
 import sun.misc.Signal;
 
@@ -10,6 +11,10 @@ import sun.misc.Signal;
  * sets a bit and writes one byte to a non-blocking pipe; the loop drains the pipe and handles what
  * arrived: USR1 (reopen the log) first, then HUP before CHLD before TERM/INT. The signal thread owns
  * nothing else.
+ *
+ * <p>SIGCHLD comes once per child that exits, and the JDK runs each delivered signal on a new
+ * thread. When SIGCHLD is blocked in every thread (the launcher starts the JVM so), it is read from
+ * a {@link SignalFd} in the loop instead: no thread per exit. Otherwise it is handled like the rest.
  */
 final class SignalRelay {
     /** What the loop does with the signals that arrived. */
@@ -37,7 +42,15 @@ final class SignalRelay {
         install(Signals.SIGINT);
         install(Signals.SIGUSR1);
         if (reapOrphans) {
-            install(Signals.SIGCHLD);
+            if (SignalFd.blockedInEveryThread(Signals.SIGCHLD)) {
+                loop.watchRead(SignalFd.open(Signals.SIGCHLD), (fd, rev) -> {
+                    if (SignalFd.drain(fd)) {
+                        listener.childExited();
+                    }
+                });
+            } else {
+                install(Signals.SIGCHLD);
+            }
         }
         loop.watchRead(readFd, (fd, rev) -> {
             while (Fds.readNonBlocking(fd, drain, 0, drain.length) > 0) {
