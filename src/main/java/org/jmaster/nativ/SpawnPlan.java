@@ -101,8 +101,48 @@ public final class SpawnPlan {
         }
     }
 
+    /** This plan with environment entry {@code index} replaced by {@code entry}; the rest is shared, not checked again. */
+    private SpawnPlan(SpawnPlan p, List<String> env, List<FdAction> fdActions, Set<Integer> targets, int highestTarget) {
+        this.path = p.path;
+        this.argv = p.argv;
+        this.env = env;
+        this.fdActions = fdActions;
+        this.cwd = p.cwd;
+        this.newSession = p.newSession;
+        this.processGroup = p.processGroup;
+        this.targets = targets;
+        this.highestTarget = highestTarget;
+        this.blockedSignals = p.blockedSignals;
+    }
+
     public static Builder builder(String path) {
         return new Builder(path);
+    }
+
+    /**
+     * This plan with environment entry {@code index} replaced by {@code entry}: for a plan made once
+     * and spawned many times with one value that differs per child (Postfix's {@code GENERATION}).
+     * Only the new entry is checked.
+     */
+    public SpawnPlan withEnv(int index, String entry) {
+        Objects.checkIndex(index, env.size());
+        Scratch.utf8(entry);
+        String[] e = env.toArray(new String[0]);
+        e[index] = entry;
+        return new SpawnPlan(this, List.of(e), fdActions, targets, highestTarget);
+    }
+
+    /** This plan with one more descriptor, a dup of {@code source} at the unplanned {@code target}. */
+    public SpawnPlan withDup2(int source, int target) {
+        Dup2 d = new Dup2(source, target);
+        if (targets.contains(target)) {
+            throw new IllegalArgumentException("descriptor " + target + " planned twice");
+        }
+        List<FdAction> actions = new ArrayList<>(fdActions);
+        actions.add(d);
+        TreeSet<Integer> t = new TreeSet<>(targets);
+        t.add(target);
+        return new SpawnPlan(this, env, List.copyOf(actions), Collections.unmodifiableSet(t), Math.max(highestTarget, target));
     }
 
     public String path() {

@@ -311,8 +311,10 @@ public final class Supervisor {
         s.conditionalWakeupPending = s.entry.conditionalWakeup();
         wakeups.start(s);
         availability.listen(s);
-        log.debug("service {}: started, {} listener(s) {}", s.label(), s.listeners.size(),
-                s.listeners.stream().map(Listener::endpoint).toList());
+        if (log.isDebugEnabled()) {
+            log.debug("service {}: started, {} listener(s) {}", s.label(), s.listeners.size(),
+                    s.listeners.stream().map(Listener::endpoint).toList());
+        }
     }
 
     /**
@@ -512,7 +514,9 @@ public final class Supervisor {
             Processes.kill(c.pid, Signals.SIGTERM);
         }
         Listeners.close(s.listeners);
-        log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
+        if (log.isDebugEnabled()) {
+            log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
+        }
     }
 
     /** SIGTERM/SIGINT: pass SIGTERM on to every child, give them a grace period, then SIGKILL. */
