@@ -1,18 +1,16 @@
 package org.jmaster.cli;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jmaster.conf.ConfigDirectory;
 import org.jmaster.conf.ConfigError;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
-import org.jmaster.conf.ServiceEntry;
 import org.jmaster.conf.ServiceTable;
 import org.jmaster.control.ControlServer;
 import org.jmaster.control.MetricsServer;
@@ -20,10 +18,11 @@ import org.jmaster.control.Notifier;
 import org.jmaster.log.MasterLog;
 import org.jmaster.log.Severity;
 import org.jmaster.nativ.NativeException;
+import org.jmaster.nativ.Users;
+import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
 import org.jmaster.nativ.SyslogSocket;
-import org.jmaster.nativ.Users;
 import org.jmaster.net.SocketActivation;
 import org.jmaster.supervisor.Supervisor;
 import org.slf4j.Logger;
@@ -39,14 +38,24 @@ public final class Main {
 
     private final Options opts;
     private final Path configDir;
+    private final boolean defaultConfigDir;
     private final Map<String, String> compiledDefaults;
+    /**
+     * Whether this process reports through the log ({@code <syslog_name>/master[pid]: fatal: ...}): a
+     * master in the foreground, whose standard error is a log destination, or the detached daemon.
+     * Otherwise it is a command on the operator's terminal ({@link Terminal}).
+     */
+    private final boolean logChannel;
 
-    private Main(Options opts, Path configDir) {
+    private Main(Options opts, Path configDir, boolean defaultConfigDir) {
         this.opts = opts;
         this.configDir = configDir;
+        this.defaultConfigDir = defaultConfigDir;
         this.compiledDefaults = Map.of(
                 "daemon_directory", System.getProperty("jmaster.daemon_directory", home().resolve("services").toString()),
                 "mail_version", Version.VERSION);
+        this.logChannel = opts.command().isEmpty() && !opts.check() && !opts.test()
+                && (foreground(opts) || opts.daemonPipe() >= 0);
     }
 
     public static void main(String[] args) {
@@ -54,77 +63,127 @@ public final class Main {
         try {
             opts = Options.parse(args);
         } catch (Options.UsageException e) {
-            System.err.println("master: " + e.getMessage());
-            System.err.println(Options.USAGE);
+            Terminal.say(e.getMessage());
+            System.err.println(Options.USAGE.replace("master ", Terminal.program() + " "));
+            System.err.println("Try '" + Terminal.program() + " --help' for what each option and command does.");
             System.exit(1);
             return;
         }
         if (opts.help()) {
-            System.out.println(Options.USAGE);
-            System.out.println("Runs the services of $config_directory/master.cf; see docs/master.8.md.");
+            System.out.print(Options.help(Terminal.program()));
             System.exit(0);
         }
         if (opts.version()) {
             System.out.println("jmaster " + Version.VERSION);
             System.exit(0);
         }
-        String dir = opts.configDir().orElseGet(() -> ConfigDirectory.fromMailConfig(System.getenv("MAIL_CONFIG")));
+        String mailConfig = System.getenv("MAIL_CONFIG");
+        boolean byDefault = opts.configDir().isEmpty() && (mailConfig == null || mailConfig.isEmpty());
+        String dir = opts.configDir().orElseGet(() -> ConfigDirectory.fromMailConfig(mailConfig));
         Path configDir = Path.of(dir).toAbsolutePath().normalize();
-        System.exit(new Main(opts, configDir).run());
+        System.exit(new Main(opts, configDir, byDefault).run());
+    }
+
+    /** Whether the master stays in the foreground: {@code -d}, {@code -i}, or {@code -s} without {@code -w}. */
+    private static boolean foreground(Options opts) {
+        return opts.foreground() || opts.initMode() || opts.keepStdout() && !opts.waitInit();
     }
 
     private int run() {
         boolean verbose = opts.verbose() > 0 || System.getenv("MAIL_VERBOSE") != null;
         MasterLog.setVerbose(verbose);
-        MainConfig main;
-        try {
-            main = MainConfig.load(configDir, compiledDefaults);
-        } catch (ConfigException e) {
-            if (opts.test()) {
+        // until main.cf is read, the tag is what Postfix's mail_task would use
+        String logtag = System.getenv("MAIL_LOGTAG");
+        MasterLog.setTag(MasterLog.masterTag(logtag == null || logtag.isEmpty() ? "postfix" : logtag));
+        if (opts.daemonPipe() >= 0) {
+            watchStartup(opts.daemonPipe());
+        }
+        if (!opts.test() && !Files.isDirectory(configDir)) {
+            return fatal(missingConfigDirectory());
+        }
+        MainConfig.Read read = MainConfig.read(configDir, compiledDefaults);
+        MainConfig main = read.config();
+        MasterLog.setTag(MasterLog.masterTag(main.get("syslog_name")));
+        Path pidFile = Path.of(main.get("queue_directory"), "pid", "master.pid");
+        if (opts.test()) {
+            return !read.ok() || PidLock.isHeld(pidFile) ? 1 : 0;
+        }
+        if (opts.check() || opts.command().filter("check"::equals).isPresent()) {
+            return CheckReport.print(System.out, validate(read));
+        }
+        if (opts.command().isPresent()) {
+            String command = opts.command().get();
+            if (!read.ok() && !command.equals("reload")) {
+                // a broken setting is at its default here, which may name another master's pid file
+                read.errors().forEach(e -> Terminal.error(e.toString()));
                 return 1;
             }
-            return fatal(e.errors());
+            return new OperatorCommands(main, pidFile, () -> validate(MainConfig.read(configDir, compiledDefaults)))
+                    .run(command, opts.json());
         }
-        Path pidFile = Path.of(main.get("queue_directory"), "pid", "master.pid");
-        if (opts.command().isPresent()) {
-            return new OperatorCommands(main, pidFile, this::check).run(opts.command().get(), opts.json());
-        }
-        if (opts.test()) {
-            return PidLock.isHeld(pidFile) ? 1 : 0;
-        }
-        if (opts.check()) {
-            return check(main);
-        }
-        ServiceTable table;
-        try {
-            table = ServiceTable.load(configDir, main);
-        } catch (ConfigException e) {
-            return fatal(e.errors());
-        }
-        if (Users.geteuid() != 0) {
-            for (ServiceEntry e : table.services()) {
-                if (e.chroot()) {
-                    return fatal(List.of(new ConfigError(e.file(), e.line(),
-                            "service " + e.extName() + " wants chroot, which needs the superuser;"
-                                    + " set the chroot column to n or run as root")));
-                }
-            }
-        }
-        if (opts.initMode() && Processes.getpid() != 1) {
-            log.error(Severity.FATAL, "-i is allowed only for PID 1 process");
+        Validation.Result checked = validate(read);
+        if (!checked.ok()) {
+            checked.errors().forEach(e -> fatal(e.toString()));
             return 1;
         }
-        boolean stayInForeground = opts.foreground() || opts.initMode() || opts.keepStdout() && !opts.waitInit();
-        if (!stayInForeground && opts.daemonPipe() < 0) {
+        if (opts.initMode() && Processes.getpid() != 1) {
+            return fatal("-i is allowed only for PID 1 process");
+        }
+        if (!foreground(opts) && opts.daemonPipe() < 0) {
             if (PidLock.isHeld(pidFile)) {
                 return alreadyRunning(pidFile);
             }
-            return Daemon.detach(opts);
+            return Daemon.detach(whereTheLogIs(main));
         }
-        return serve(main, table, verbose, pidFile);
+        return serve(checked, verbose, pidFile);
     }
 
-    private int serve(MainConfig main, ServiceTable table, boolean verbose, Path pidFile) {
+    private Validation.Result validate(MainConfig.Read read) {
+        return Validation.run(read, Users.geteuid() == 0, opts.foreground(), opts.verbose() > 0);
+    }
+
+    /**
+     * In the detached daemon: until it serves, its warnings and fatal errors also go to the command
+     * waiting on the operator's terminal (over the report pipe, as {@link Daemon} reads them), and
+     * nothing else reaches that terminal, so no line is said twice.
+     */
+    private static void watchStartup(int fd) {
+        MasterLog.silence();
+        MasterLog.observe((severity, tag, pid, text) -> {
+            if (severity <= 4 && !MasterLog.writesToStderr()) {
+                Fds.writeQuietly(fd, (text.replace('\n', ' ') + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
+    /** Where a detached daemon's log goes, for the terminal when it fails. */
+    private static String whereTheLogIs(MainConfig main) {
+        String file = main.get("maillog_file");
+        if (!file.isEmpty() && !file.equals("/dev/stdout") && !file.equals("/dev/stderr")) {
+            return Path.of(file).toAbsolutePath().normalize().toString();
+        }
+        return "the system log (tag " + MasterLog.masterTag(main.get("syslog_name")) + ")";
+    }
+
+    /** The text for a configuration directory that does not exist, with what to do about it. */
+    private String missingConfigDirectory() {
+        if (!defaultConfigDir) {
+            return "configuration directory " + configDir + ": No such file or directory";
+        }
+        String hint = "give one with -c DIR (or MAIL_CONFIG=DIR)";
+        for (String sample : new String[] {"conf", "etc"}) {
+            Path here = home().resolve(sample);
+            if (Files.isRegularFile(here.resolve("master.cf"))) {
+                hint += ", e.g. this tree's own: " + Terminal.program() + " -c " + here;
+                break;
+            }
+        }
+        return "no configuration directory " + configDir + " (the default): " + hint;
+    }
+
+    private int serve(Validation.Result checked, boolean verbose, Path pidFile) {
+        MainConfig main = checked.main();
+        ServiceTable table = checked.table();
         // take over listeners a service manager passed, before anything else opens descriptors
         SocketActivation passed = SocketActivation.fromEnvironment(System.getenv());
         Processes.umask(077);
@@ -138,12 +197,6 @@ public final class Main {
             log.warn("master_nice: {}", e.getMessage());
         }
         Processes.raiseNofileLimit();
-        for (ConfigError w : main.warnings()) {
-            log.warn("{}", w);
-        }
-        for (ConfigError w : table.warnings()) {
-            log.warn("{}", w);
-        }
         if (Users.geteuid() != 0) {
             log.info("not running as root (uid {}): local sockets stay owned by that user and children run as it",
                     Users.geteuid());
@@ -184,6 +237,9 @@ public final class Main {
             }
         }
         configureLogging(main, verbose);
+        for (ConfigError w : checked.warnings()) {
+            log.warn("{}", w);
+        }
         Notifier notifier = Notifier.fromEnvironment();
         Supervisor supervisor = new Supervisor(new Supervisor.Config(opts.foreground(), verbose, opts.initMode(),
                 Version.VERSION, this::reloadFiles, new Supervisor.Hooks() {
@@ -225,22 +281,23 @@ public final class Main {
         notifier.ready(supervisor.summary());
         notifier.startWatchdog(supervisor.loop());
         if (opts.daemonPipe() >= 0) {
+            MasterLog.observe(null);
             Daemon.reportStarted(opts.daemonPipe());
         }
         return supervisor.run();
     }
 
+    /** SIGHUP: the same validation as start-up; the supervisor keeps its table when there are errors. */
     private Supervisor.Loaded reloadFiles() {
-        List<ConfigError> errors = new ArrayList<>();
-        MainConfig main = null;
-        ServiceTable table = null;
-        try {
-            main = MainConfig.load(configDir, compiledDefaults);
-            table = ServiceTable.load(configDir, main);
-        } catch (ConfigException e) {
-            errors.addAll(e.errors());
+        Validation.Result checked = Validation.run(MainConfig.read(configDir, compiledDefaults),
+                Users.geteuid() == 0, opts.foreground(), opts.verbose() > 0, false);
+        if (!checked.ok()) {
+            return new Supervisor.Loaded(null, null, checked.errors());
         }
-        return new Supervisor.Loaded(main, table, errors);
+        for (ConfigError w : checked.warnings()) {
+            log.warn("{}", w);
+        }
+        return new Supervisor.Loaded(checked.main(), checked.table(), List.of());
     }
 
     private void configureLogging(MainConfig main, boolean verbose) {
@@ -251,48 +308,18 @@ public final class Main {
         }
     }
 
-    int check(MainConfig main) {
-        PrintStream out = System.out;
-        List<String> problems = new ArrayList<>();
-        main.warnings().forEach(w -> System.err.println("warning: " + w));
-        ServiceTable table = null;
-        try {
-            table = ServiceTable.load(configDir, main);
-        } catch (ConfigException e) {
-            e.errors().forEach(err -> problems.add(err.toString()));
-        }
-        try {
-            for (String p : new String[] {"default_process_limit", "tcp_windowsize"}) {
-                main.getInt(p);
-            }
-            for (String p : new String[] {"service_throttle_time", "service_throttle_max_time",
-                    "master_shutdown_grace_time"}) {
-                main.getTimeSeconds(p);
-            }
-        } catch (ConfigException e) {
-            e.errors().forEach(err -> problems.add(err.toString()));
-        }
-        if (table != null) {
-            table.warnings().forEach(w -> System.err.println("warning: " + w));
-            problems.addAll(CheckReport.print(out, main, table, opts.foreground(), opts.verbose() > 0));
-        }
-        out.flush();
-        for (String p : problems) {
-            System.err.println("error: " + p);
-        }
-        return problems.isEmpty() ? 0 : 1;
-    }
-
     private int alreadyRunning(Path pidFile) {
         long pid = PidLock.recordedPid(pidFile);
         String who = pid > 0 ? " with pid " + pid : "";
-        log.error(Severity.FATAL, "the master is already running{} (lock {} is held)", who, pidFile);
-        return 1;
+        return fatal("the master is already running" + who + " (lock " + pidFile + " is held)");
     }
 
-    private static int fatal(List<ConfigError> errors) {
-        for (ConfigError e : errors) {
-            log.error(Severity.FATAL, "{}", e);
+    /** A fatal error, said where this process reports (the log or the terminal); returns 1. */
+    private int fatal(String text) {
+        if (logChannel) {
+            log.error(Severity.FATAL, "{}", text);
+        } else {
+            Terminal.fatal(text);
         }
         return 1;
     }

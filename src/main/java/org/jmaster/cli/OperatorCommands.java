@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -12,30 +11,29 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import java.util.List;
-import java.util.function.ToIntFunction;
-import org.jmaster.conf.ConfigError;
+import java.util.function.Supplier;
 import org.jmaster.conf.ConfigException;
 import org.jmaster.conf.MainConfig;
-import org.jmaster.conf.ServiceTable;
 import org.jmaster.nativ.Errno;
 import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.Signals;
 import org.jmaster.supervisor.Snapshot;
 
 /**
- * The operator's commands against a running master: {@code status} and {@code children} (a table,
- * or JSON with {@code --json}) through the control socket, {@code reload} (validates first; signals
- * only a valid configuration and waits for the reload), {@code stop} (SIGTERM, then waits until the
- * lock is free), {@code abort} (every child killed at once) and {@code check}. Exit status 0 on
- * success, 1 otherwise; {@code status} says "not running" and exits 1 when no master runs.
- *
- * <p>The control socket is reached with the JDK's own unix-domain channels, and {@code status} and
- * {@code children} look at the lock file only when the socket does not answer: against a running
- * master they bind no native code at all (jnr's stub generation is most of a short command's time).
+ * The operator's commands against a running master, all through its control socket:
+ * {@code status} and {@code children} (a table, or JSON with {@code --json}), {@code reload}
+ * (validates first, as start-up does; asks for the reload only when the files are valid and waits
+ * for it), {@code stop} (waits until the lock is free) and {@code abort} (every child killed at
+ * once). Only when the control socket does not answer do {@code reload}, {@code stop} and
+ * {@code abort} fall back to a signal to the pid in the pid file, and only to a process that holds
+ * that pid file open: a master in init mode ({@code -i}) records pid 1 of its container's namespace,
+ * which from outside is the host's init ({@link #whyNotSignal}). Exit status 0 on success, 1
+ * otherwise; {@code status} says "jmaster is not running" and exits 1 when no master runs.
  */
 final class OperatorCommands {
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -46,20 +44,17 @@ final class OperatorCommands {
 
     private final MainConfig main;
     private final Path pidFile;
-    private final ToIntFunction<MainConfig> check;
+    private final Supplier<Validation.Result> validate;
     private final PrintStream out = System.out;
-    private final PrintStream err = System.err;
 
-    OperatorCommands(MainConfig main, Path pidFile, ToIntFunction<MainConfig> check) {
+    OperatorCommands(MainConfig main, Path pidFile, Supplier<Validation.Result> validate) {
         this.main = main;
         this.pidFile = pidFile;
-        this.check = check;
+        this.validate = validate;
     }
 
     int run(String command, boolean json) {
         switch (command) {
-            case "check":
-                return check.applyAsInt(main);
             case "status":
             case "children":
                 return show(command, json);
@@ -75,16 +70,15 @@ final class OperatorCommands {
     }
 
     private int show(String command, boolean json) {
+        if (!PidLock.isHeld(pidFile)) {
+            Terminal.say("jmaster is not running");
+            return 1;
+        }
         String reply;
         try {
             reply = ask(command);
         } catch (IOException e) {
-            // the socket answers only while a master runs; the lock says whether one does
-            if (!PidLock.isHeld(pidFile)) {
-                err.println("jmaster is not running");
-                return 1;
-            }
-            err.println("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
+            Terminal.error("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
                     + controlSocket() + " does not answer: " + reason(e));
             return 1;
         }
@@ -94,25 +88,23 @@ final class OperatorCommands {
         }
         try {
             if (command.equals("status")) {
-                StatusTable.print(out, JSON.readValue(reply, Snapshot.class));
+                StatusTable.print(out, JSON.readValue(reply, Snapshot.class), System.currentTimeMillis());
             } else {
                 StatusTable.printChildren(out, List.of(JSON.readValue(reply, Snapshot.ChildView[].class)));
             }
         } catch (java.io.IOException e) {
-            err.println("unexpected answer from the master: " + e.getMessage());
+            Terminal.error("unexpected answer from the master: " + e.getMessage());
             return 1;
         }
         return 0;
     }
 
     private int reload() {
-        try {
-            ServiceTable.load(main.configDirectory(), main);
-        } catch (ConfigException e) {
-            for (ConfigError error : e.errors()) {
-                err.println(error);
-            }
-            err.println("not reloaded: the running master keeps its configuration");
+        Validation.Result checked = validate.get();
+        checked.warnings().forEach(w -> Terminal.warning(w.toString()));
+        if (!checked.ok()) {
+            checked.errors().forEach(e -> Terminal.error(e.toString()));
+            Terminal.say("not reloaded: the running master keeps its configuration");
             return 1;
         }
         long pid = runningPid();
@@ -120,7 +112,14 @@ final class OperatorCommands {
             return 1;
         }
         long before = reloads();
-        Processes.kill((int) pid, Signals.SIGHUP);
+        if (!request("reload", pid, Signals.SIGHUP)) {
+            return 1;
+        }
+        if (before < 0) {
+            Terminal.say("sent SIGHUP to jmaster (pid " + pid + "); without its control socket the reload cannot"
+                    + " be confirmed here: see the log");
+            return 0;
+        }
         for (int waited = 0; waited < 10_000; waited += WAIT_STEP_MS) {
             if (reloads() > before) {
                 out.println("reloaded jmaster (pid " + pid + ")");
@@ -128,7 +127,7 @@ final class OperatorCommands {
             }
             pause();
         }
-        err.println("sent SIGHUP to pid " + pid + "; the reload did not finish within 10s (see the log)");
+        Terminal.error("asked jmaster (pid " + pid + ") to reload; the reload did not finish within 10s (see the log)");
         return 1;
     }
 
@@ -137,7 +136,9 @@ final class OperatorCommands {
         if (pid < 0) {
             return 1;
         }
-        Processes.kill((int) pid, Signals.SIGTERM);
+        if (!request("stop", pid, Signals.SIGTERM)) {
+            return 1;
+        }
         long limitMs = 15_000;
         try {
             limitMs += main.getTimeSeconds("master_shutdown_grace_time") * 1000;
@@ -152,13 +153,69 @@ final class OperatorCommands {
         if (pid < 0) {
             return 1;
         }
-        try {
-            ask("abort");
-        } catch (IOException e) {
-            err.println("control socket " + controlSocket() + ": " + reason(e) + "; sending SIGKILL to pid " + pid);
-            Processes.kill((int) pid, Signals.SIGKILL);
+        if (!request("abort", pid, Signals.SIGKILL)) {
+            return 1;
         }
         return waitUntilGone(pid, 10_000, "aborted");
+    }
+
+    /**
+     * Asks the master to {@code command} over the control socket; when the socket does not answer,
+     * sends {@code signal} instead, if {@link #whyNotSignal} allows. False (said) when neither worked.
+     */
+    private boolean request(String command, long pid, int signal) {
+        try {
+            String reply = ask(command);
+            // a master told to stop or abort may be gone before its answer is written
+            if (reply.strip().equals("ok") || reply.isEmpty() && !command.equals("reload")) {
+                return true;
+            }
+            Terminal.warning("control socket " + controlSocket() + ": unexpected answer to " + command + ": \""
+                    + reply.strip() + "\"");
+        } catch (IOException e) {
+            Terminal.warning("control socket " + controlSocket() + ": " + reason(e));
+        }
+        String refusal = whyNotSignal(pid, command);
+        if (refusal != null) {
+            Terminal.error(refusal);
+            return false;
+        }
+        Terminal.say("sending " + signalName(signal) + " to pid " + pid + " instead");
+        if (!Processes.kill((int) pid, signal)) {
+            Terminal.error("kill " + pid + ": cannot send " + signalName(signal));
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Null when {@code pid}, read from the pid file, may be signalled; else why not and what to do.
+     * The pid file holds the master's pid as its own PID namespace sees it: a master in init mode
+     * ({@code -i}) in a container writes 1, which from the host is the host's init. So a signal goes
+     * only to a process that holds the pid file open (its lock); pid 1 also only from within its
+     * PID namespace ({@code /proc/self/ns/pid} the same as {@code /proc/1/ns/pid}) and only when that
+     * can be verified.
+     */
+    String whyNotSignal(long pid, String command) {
+        Boolean holds = ProcFacts.holdsOpen(pid, pidFile);
+        boolean allowed = pid == 1 ? ProcFacts.sameNamespace(pid) && Boolean.TRUE.equals(holds)
+                : pid > 1 && !Boolean.FALSE.equals(holds);
+        if (allowed) {
+            return null;
+        }
+        long master = ProcFacts.holderOf(pidFile);
+        String how = "run the command in the master's PID namespace, e.g. nsenter --target "
+                + (master > 0 ? Long.toString(master) : "<the master's pid as seen here>") + " --pid --mount "
+                + Terminal.program() + " -c " + main.configDirectory() + " " + command
+                + " (or docker exec)";
+        if (pid == 1) {
+            return "not signalling pid 1: " + pidFile + " names pid 1, the master's pid as init (-i) of its own"
+                    + " PID namespace (a container), and pid 1 here is " + (ProcFacts.sameNamespace(1)
+                    ? "not that master" : "in another PID namespace") + "; " + how;
+        }
+        return "not signalling pid " + pid + ": it does not hold " + pidFile + " open, so it is not the master"
+                + (master > 0 ? " (the master is pid " + master + " here, in another PID namespace)" : "")
+                + "; " + how;
     }
 
     private int waitUntilGone(long pid, long limitMs, String verb) {
@@ -169,13 +226,13 @@ final class OperatorCommands {
             }
             pause();
         }
-        err.println("jmaster (pid " + pid + ") is still running after " + limitMs / 1000 + "s");
+        Terminal.error("jmaster (pid " + pid + ") is still running after " + limitMs / 1000 + "s");
         return 1;
     }
 
     private long runningPid() {
         if (!PidLock.isHeld(pidFile)) {
-            err.println("jmaster is not running");
+            Terminal.say("jmaster is not running");
             return -1;
         }
         return PidLock.recordedPid(pidFile);
@@ -196,7 +253,8 @@ final class OperatorCommands {
     /**
      * One request over the control socket; the whole answer. The connect waits at most
      * {@value #CONNECT_TIMEOUT_MS} ms (a full backlog), each read at most {@value #READ_TIMEOUT_MS} ms
-     * of silence, after which what came so far is the answer.
+     * of silence, after which what came so far is the answer. The JDK's unix-domain channels: an
+     * operator command binds no native code.
      */
     private String ask(String command) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -248,6 +306,11 @@ final class OperatorCommands {
             return Errno.strerror(Errno.ETIMEDOUT);
         }
         return e.getMessage();
+    }
+
+    private static String signalName(int signal) {
+        return signal == Signals.SIGHUP ? "SIGHUP" : signal == Signals.SIGTERM ? "SIGTERM"
+                : signal == Signals.SIGKILL ? "SIGKILL" : "signal " + signal;
     }
 
     private static void pause() {

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * The master's command line: {@code master [-Ddtvw] [-c config_dir] [-e exit_time]} with Postfix's
- * meaning, plus {@code --check}, {@code --help} and {@code --version}. Parsing stops at the first
+ * meaning, plus {@code --check}, {@code -h}/{@code --help} and {@code --version}. Parsing stops at the first
  * operand, which is an error, as with Postfix's {@code +} getopt.
  *
  * @param configDir  {@code -c}, empty when not given
@@ -41,9 +41,43 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
         }
     }
 
-    public static final String USAGE = "usage: master [-c config_dir] [-D (debug)] [-d (don't detach from terminal)]"
-            + " [-e exit_time] [-i (init mode)] [-s (keep stdout)] [-t (test)] [-v] [-w (wait for initialization)] [--check] [--help]"
-            + " [--version]\n       master [-c config_dir] status|children [--json] | reload | stop | abort | check";
+    public static final String USAGE = "usage: master [-Ddistvw] [-c config_dir] [-e exit_time]\n"
+            + "       master [-c config_dir] --check\n"
+            + "       master [-c config_dir] status [--json] | children [--json] | reload | stop | abort | check\n"
+            + "       master -h | --help | --version";
+
+    /** {@code -h}, {@code --help}: every option and command in a line; {@code program} is the name run. */
+    static String help(String program) {
+        return USAGE.replace("master ", program + " ") + "\n\n"
+                + "Runs the services of master.cf (Postfix's syntax) and keeps their children, as Postfix's master(8).\n"
+                + "\n"
+                + "Options:\n"
+                + "  -c DIR      configuration directory with main.cf and master.cf (default: $MAIL_CONFIG,\n"
+                + "              else " + org.jmaster.conf.ConfigDirectory.DEFAULT + ")\n"
+                + "  -d          stay in the foreground; the log also goes to standard error; children get -d\n"
+                + "  -D          run main.cf's debugger_command on the master once it holds its lock files\n"
+                + "  -e SECONDS  exit that many seconds after start-up (children leave when idle)\n"
+                + "  -i          init mode: PID 1 of a container; foreground, reaps orphans, SIGTERM exits 0\n"
+                + "  -s          stay in the foreground with standard output kept (what postfix start-fg runs)\n"
+                + "  -t          test: exit 0 when no master runs for this configuration, 1 when one does\n"
+                + "  -v          verbose log (debug lines); children get -v\n"
+                + "  -w          wait until the detached daemon serves (always done; accepted as in Postfix)\n"
+                + "  --check     validate both files: print every error and warning, then each service with\n"
+                + "              the argv, executable, user and descriptors its children get; exit 1 on errors\n"
+                + "  --json      with status or children: JSON instead of a table\n"
+                + "  -h, --help  this text;  --version  the version\n"
+                + "Without -d, -i or -s the master detaches, and exits 0 once it serves (1 with the reason).\n"
+                + "\n"
+                + "Commands (to the master running with this configuration):\n"
+                + "  status      the master and each service: children idle/busy, spawns, exits, throttle\n"
+                + "  children    every child: pid, service, state, uses, age, generation\n"
+                + "  reload      validate both files; when they are valid, make the master re-read them\n"
+                + "  stop        stop the master: children get SIGTERM, SIGKILL after master_shutdown_grace_time\n"
+                + "  abort       kill every child at once and stop the master\n"
+                + "  check       the same as --check\n"
+                + "\n"
+                + "Manual: man jmaster (docs/master.8.md); the files: man jmaster.cf (docs/master.5.md).\n";
+    }
 
     /** Internal option naming the descriptor on which a detached daemon reports start-up. */
     static final String DAEMON_PIPE = "--daemon-pipe";
@@ -85,6 +119,7 @@ public record Options(Optional<String> configDir, boolean debugger, boolean fore
                 char c = a.charAt(k);
                 switch (c) {
                     case 'D': debugger = true; break;
+                    case 'h': help = true; break;
                     case 'd': foreground = true; break;
                     case 't': test = true; break;
                     case 'i': initMode = true; break;

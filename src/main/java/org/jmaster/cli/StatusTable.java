@@ -9,7 +9,8 @@ import org.jmaster.supervisor.Snapshot;
 final class StatusTable {
     private StatusTable() {}
 
-    static void print(PrintStream out, Snapshot s) {
+    /** The {@code status} table; {@code nowMillis} is the wall clock the throttle's time left is counted from. */
+    static void print(PrintStream out, Snapshot s, long nowMillis) {
         out.printf("jmaster %s, pid %d, up %s, generation %d, %d reload(s), %d spawn(s)%s%n", s.version(), s.pid(),
                 duration(s.uptimeSeconds()), s.generation(), s.reloads(), s.spawns(),
                 s.shuttingDown() ? ", shutting down" : "");
@@ -17,7 +18,7 @@ final class StatusTable {
         out.printf("%-22s %-10s %-7s %-11s %-7s %-16s %-10s %s%n", "service", "type", "maxproc", "idle/busy",
                 "spawns", "exits ok/st/sig", "throttle", "endpoints");
         for (Snapshot.ServiceView v : s.services()) {
-            String throttle = v.throttled() ? "until " + clock(v.throttleRetryAtMillis()) : "-";
+            String throttle = throttle(v, nowMillis);
             out.printf("%-22s %-10s %-7d %-11s %-7d %-16s %-10s %s%n", v.name(), v.type(), v.maxproc(),
                     v.idle() + "/" + v.busy(), v.spawns(), v.exitsNormal() + "/" + v.exitsStatus() + "/"
                             + v.exitsSignal(), throttle, String.join(",", v.endpoints()));
@@ -25,6 +26,18 @@ final class StatusTable {
                 out.printf("%-22s last error at %s: %s%n", "", clock(v.lastErrorAtMillis()), v.lastError());
             }
         }
+    }
+
+    /**
+     * The throttle column: the time left ({@code 42s}, {@code 3m20s}) while throttled, {@code probing}
+     * while a throttled service tries one new child at a time, else {@code -}. Never wider than the column.
+     */
+    static String throttle(Snapshot.ServiceView v, long nowMillis) {
+        if (v.throttled()) {
+            long left = Math.max(0, v.throttleRetryAtMillis() - nowMillis);
+            return duration((left + 999) / 1000);
+        }
+        return v.probing() ? "probing" : "-";
     }
 
     static void printChildren(PrintStream out, List<Snapshot.ChildView> children) {

@@ -7,8 +7,10 @@ import java.util.Objects;
  * One configuration problem (or warning), tied to a file and a line.
  *
  * <p>Line numbers are 1-based and name the first physical line of the logical line concerned;
- * line 0 means the whole file. The printed form is {@code <file>, line <N>: <text>}, or
- * {@code <file>: <text>} for line 0. The file may be null for values that come from no file
+ * line 0 means the whole file. The printed form is Postfix's, which differs by file:
+ * {@code /etc/postfix/master.cf: line 3: <text>} for master.cf (its master_ent.c), and
+ * {@code /etc/postfix/main.cf, line 3: <text>} for main.cf and every other file (its dict.c); a
+ * whole-file problem is {@code <file>: <text>}. The file may be null for values that come from no file
  * (for example {@code -o} overrides); then only the text (and line, if any) is printed. A text
  * longer than {@value #MAX_TEXT} characters loses its middle, replaced by the length that was cut:
  * the start names the problem, the end often says what was expected.
@@ -48,6 +50,10 @@ public record ConfigError(Path file, int line, String text) {
         if (file == null) {
             return line == 0 ? text : "line " + line + ": " + text;
         }
-        return line == 0 ? file + ": " + text : file + ", line " + line + ": " + text;
+        if (line == 0) {
+            return file + ": " + text;
+        }
+        boolean masterCf = file.getFileName() != null && file.getFileName().toString().equals(ServiceTable.FILE_NAME);
+        return file + (masterCf ? ": line " : ", line ") + line + ": " + text;
     }
 }

@@ -83,9 +83,82 @@ public final class MainConfig {
         return parse(file, text, configDir, compiledDefaults);
     }
 
+    /**
+     * main.cf read for validation: the configuration and every error of the file. When the file
+     * has errors, {@code config} is the file with each broken setting back at its default (all of
+     * them, when the file could not be read at all), so that what depends on main.cf (master.cf,
+     * the log tag) can still be checked and reported in the same run; it is never run.
+     */
+    public record Read(MainConfig config, List<ConfigError> errors) {
+        public Read {
+            errors = List.copyOf(errors);
+        }
+
+        public boolean ok() {
+            return errors.isEmpty();
+        }
+    }
+
+    /** {@link #load}, without throwing: see {@link Read}. */
+    public static Read read(Path configDir, Map<String, String> compiledDefaults) {
+        Path file = configDir.resolve(FILE_NAME);
+        String text;
+        try {
+            text = readText(file, MAIN_CF_SIZE_LIMIT, "the limit for main.cf");
+        } catch (NoSuchFileException e) {
+            text = "";
+        } catch (IOException e) {
+            return new Read(defaultsOnly(file, configDir, compiledDefaults),
+                    List.of(ConfigError.ofFile(file, "cannot open file: " + reason(e))));
+        } catch (ConfigException e) {
+            return new Read(defaultsOnly(file, configDir, compiledDefaults), e.errors());
+        }
+        try {
+            return new Read(parse(file, text, configDir, compiledDefaults), List.of());
+        } catch (ConfigException e) {
+            return new Read(withoutBrokenSettings(file, text, configDir, compiledDefaults, e.errors()), e.errors());
+        }
+    }
+
+    private static MainConfig defaultsOnly(Path file, Path configDir, Map<String, String> compiledDefaults) {
+        try {
+            return parse(file, "", configDir, compiledDefaults);
+        } catch (ConfigException impossible) {
+            throw new IllegalStateException("the built-in defaults do not validate: " + impossible.getMessage());
+        }
+    }
+
+    /**
+     * The file's settings without those named by {@code errors} (by line), validated again until
+     * nothing is left to drop; the defaults alone when that does not converge.
+     */
+    private static MainConfig withoutBrokenSettings(Path file, String text, Path configDir,
+                                                    Map<String, String> compiledDefaults, List<ConfigError> errors) {
+        Set<Integer> broken = new HashSet<>();
+        List<ConfigError> now = errors;
+        for (int round = 0; round < 3; round++) {
+            now.forEach(e -> broken.add(e.line()));
+            if (broken.contains(0)) {
+                break; // a whole-file problem, or one no setting can be blamed for
+            }
+            try {
+                return parse(file, text, configDir, compiledDefaults, broken);
+            } catch (ConfigException e) {
+                now = e.errors();
+            }
+        }
+        return defaultsOnly(file, configDir, compiledDefaults);
+    }
+
     /** Parses main.cf text as if read from {@code file}; see {@link #load}. */
     public static MainConfig parse(Path file, String text, Path configDir, Map<String, String> compiledDefaults)
             throws ConfigException {
+        return parse(file, text, configDir, compiledDefaults, Set.of());
+    }
+
+    /** {@link #parse}, ignoring the logical lines that start at {@code skipLines}. */
+    private static MainConfig parse(Path file, String text, Path configDir, Map<String, String> compiledDefaults,
+                                    Set<Integer> skipLines) throws ConfigException {
         Path dir = configDir.toAbsolutePath().normalize();
         Map<String, String> defaults = new LinkedHashMap<>(Parameters.builtinDefaults());
         defaults.putAll(compiledDefaults);
@@ -98,6 +171,9 @@ public final class MainConfig {
         Map<String, String> settings = new LinkedHashMap<>();
         Map<String, Integer> lines = new LinkedHashMap<>();
         for (LogicalLine line : logical.lines()) {
+            if (skipLines.contains(line.line())) {
+                continue;
+            }
             NameValue.Parsed p = NameValue.split(line.text());
             if (p.error() != null) {
                 errors.add(new ConfigError(file, line.line(), p.error() + ": \"" + line.text() + "\""));
@@ -378,6 +454,13 @@ public final class MainConfig {
             case COMPAT_LEVEL:
                 if (CompatLevel.parse(get(name)) == null) {
                     throw new ConfigException(error(name, "bad compatibility_level value: \"" + get(name) + "\""));
+                }
+                break;
+            case METRICS_ENDPOINT:
+                try {
+                    MetricsEndpoint.parse(get(name));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(error(name, e.getMessage()));
                 }
                 break;
             case KNOWN_TCP_PORTS:

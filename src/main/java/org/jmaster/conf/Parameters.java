@@ -16,7 +16,7 @@ final class Parameters {
     private Parameters() {}
 
     /** How a parameter's value is checked at load time. */
-    enum Kind { STRING, INT, BOOL, TIME, LIST, INET_PROTOCOLS, COMPAT_LEVEL, KNOWN_TCP_PORTS }
+    enum Kind { STRING, INT, BOOL, TIME, LIST, INET_PROTOCOLS, COMPAT_LEVEL, KNOWN_TCP_PORTS, METRICS_ENDPOINT }
 
     /**
      * One known parameter. {@code min}/{@code max} bound INT and TIME values (TIME in seconds);
@@ -73,7 +73,7 @@ final class Parameters {
         time(m, "master_shutdown_grace_time", "5s", 0, 's');
         str(m, "master_control_socket", "$queue_directory/pid/master.ctl");
         str(m, "master_control_group", "");
-        str(m, "master_metrics_listen", "");
+        m.put("master_metrics_listen", new Spec("master_metrics_listen", Kind.METRICS_ENDPOINT, "", 0, 0, 's'));
         m.put("master_nice", new Spec("master_nice", Kind.INT, "0", -20, 19, 's'));
         return Collections.unmodifiableMap(m);
     }

@@ -1,10 +1,10 @@
 package org.jmaster.control;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import org.jmaster.nativ.PrivateListener;
+import org.jmaster.conf.MetricsEndpoint;
 import org.jmaster.nativ.Sockets;
+import org.jmaster.nativ.PrivateListener;
 import org.jmaster.supervisor.Supervisor;
 
 /**
@@ -27,29 +27,19 @@ public final class MetricsServer {
 
     /** Opens the endpoint; {@code group} is {@code master_control_group} (may be empty). */
     public static MetricsServer open(Supervisor master, String listen, String group) throws IOException {
+        MetricsEndpoint endpoint;
+        try {
+            endpoint = MetricsEndpoint.parse(listen).orElseThrow(() -> new IllegalArgumentException("empty"));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
+        }
         int fd;
         PeerRule peers = null;
-        if (listen.startsWith("unix:")) {
+        if (endpoint.unixPath() != null) {
             peers = PeerRule.forGroup(group);
-            fd = PrivateListener.listen(listen.substring(5), OneShotServer.BACKLOG, peers.mode(), peers.gid());
+            fd = PrivateListener.listen(endpoint.unixPath(), OneShotServer.BACKLOG, peers.mode(), peers.gid());
         } else {
-            int colon = listen.lastIndexOf(':');
-            if (colon <= 0) {
-                throw new IOException("master_metrics_listen: expected host:port or unix:/path, not \"" + listen + "\"");
-            }
-            String host = listen.substring(0, colon).replace("[", "").replace("]", "");
-            int port;
-            try {
-                port = Integer.parseInt(listen.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new IOException("master_metrics_listen: bad port in \"" + listen + "\"");
-            }
-            InetAddress addr = InetAddress.getByName(host);
-            if (!addr.isLoopbackAddress()) {
-                throw new IOException("master_metrics_listen: \"" + listen + "\" is not a loopback address;"
-                        + " metrics are not authenticated");
-            }
-            fd = Sockets.inetListen(addr, port, OneShotServer.BACKLOG, 0);
+            fd = Sockets.inetListen(endpoint.address(), endpoint.port(), OneShotServer.BACKLOG, 0);
         }
         return new MetricsServer(new OneShotServer(master.loop(), "metrics", fd, "\r\n\r\n", peers,
                 req -> respond(master, req)));

@@ -12,9 +12,11 @@ import org.jmaster.nativ.SafeFiles;
 import org.jmaster.nativ.Users;
 
 /**
- * Appends lines in postlogd's format ({@code Mon dd HH:mm:ss host tag[pid]: text}) to a file named by
- * {@code maillog_file} (its directory is created when missing, mode 0755); {@code /dev/stdout} works too. Each
- * line is one {@code write(2)} in append mode, so lines from several writers never interleave.
+ * Appends lines in postlogd's format to a file named by {@code maillog_file} (its directory is created
+ * when missing, mode 0755); {@code /dev/stdout} works too. The format is Postfix's {@code msg_logger}:
+ * {@code strftime("%b %d %H:%M:%S")} (a zero-padded day: {@code Dec 03}, unlike syslog's
+ * {@code Dec  3}), the first label of the host name, then {@code tag[pid]: text}. Each line is one
+ * {@code write(2)} in append mode, so lines from several writers never interleave.
  *
  * <p>The file is opened as Postfix's postlogd opens it, with {@code safe_open} (see
  * {@link SafeFiles#openRegular}), since its directory may be writable by others: a new file is
@@ -22,7 +24,7 @@ import org.jmaster.nativ.Users;
  * or it is not used (the caller then logs to standard error).
  */
 final class FileSink implements LogSink {
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("MMM ppd HH:mm:ss", Locale.ROOT);
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("MMM dd HH:mm:ss", Locale.ROOT);
     private final int fd;
     private final String host;
 
@@ -36,7 +38,13 @@ final class FileSink implements LogSink {
             }
             this.fd = SafeFiles.openRegular(path, Fds.O_WRONLY | Fds.O_APPEND, 0600, -1, -1, Users.geteuid());
         }
-        this.host = host;
+        this.host = firstLabel(host);
+    }
+
+    /** postlogd writes the host name's first label only ({@code mail} of {@code mail.example.org}). */
+    static String firstLabel(String host) {
+        int dot = host.indexOf('.');
+        return dot > 0 ? host.substring(0, dot) : host;
     }
 
     @Override

@@ -72,6 +72,29 @@ public final class MasterLog {
         return warnings;
     }
 
+    /**
+     * Hands every line to {@code observer} too, whatever the destinations are (null: stop). The
+     * detached daemon uses it to tell the waiting command on the terminal why it failed.
+     */
+    public static void observe(LogSink observer) {
+        appender().setObserver(observer);
+    }
+
+    /** Whether lines go to standard error now. */
+    public static boolean writesToStderr() {
+        return appender().writesToStderr();
+    }
+
+    /** Sends lines nowhere until {@link #configure} (a detached daemon whose start-up is observed). */
+    public static void silence() {
+        appender().replaceSinks(List.of());
+    }
+
+    /** The log tag of the master: {@code <syslog_name>/master}, as Postfix's {@code mail_task}. */
+    public static String masterTag(String syslogName) {
+        return syslogName + "/master";
+    }
+
     /** Sets only the tag, e.g. once main.cf's {@code syslog_name} is known. */
     public static void setTag(String tag) {
         appender().setTag(tag);

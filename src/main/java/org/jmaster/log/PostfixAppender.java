@@ -9,6 +9,7 @@ import org.slf4j.event.Level;
 final class PostfixAppender {
     private final List<LogSink> sinks = new CopyOnWriteArrayList<>();
     private volatile String tag = "master";
+    private volatile LogSink observer;
     private final long pid = ProcessHandle.current().pid();
 
     void setTag(String tag) {
@@ -17,6 +18,16 @@ final class PostfixAppender {
 
     String tag() {
         return tag;
+    }
+
+    /** A sink that also gets every line, whatever the configured sinks are; null: none. */
+    void setObserver(LogSink observer) {
+        this.observer = observer;
+    }
+
+    /** Whether standard error is among the configured sinks. */
+    boolean writesToStderr() {
+        return sinks.stream().anyMatch(s -> s instanceof StderrSink);
     }
 
     void replaceSinks(List<LogSink> replacement) {
@@ -59,9 +70,13 @@ final class PostfixAppender {
             severity = 7;
         }
         String tagNow = tag;
+        LogSink watcher = observer;
         for (String line : (prefix + message).split("\n", -1)) {
             for (LogSink sink : sinks) {
                 sink.write(severity, tagNow, pid, line);
+            }
+            if (watcher != null) {
+                watcher.write(severity, tagNow, pid, line);
             }
         }
     }

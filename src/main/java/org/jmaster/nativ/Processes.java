@@ -35,14 +35,11 @@ import jnr.ffi.annotations.IgnoreError;
  * is per thread. {@link #umask} and {@link #raiseNofileLimit} change the whole process.
  */
 public final class Processes {
-    /** A resource limit; {@link #RLIM_INFINITY} (-1) for unlimited. */
+    /** A resource limit; -1 (rlim_t's all-ones RLIM_INFINITY) for unlimited. */
     record Rlimit(long soft, long hard) {}
 
-    static final int RLIMIT_FSIZE = Abi.RLIMIT_FSIZE;
     static final int RLIMIT_CORE = Abi.RLIMIT_CORE;
     static final int RLIMIT_NOFILE = Abi.RLIMIT_NOFILE;
-    /** rlim_t's all-ones value, as a Java long. */
-    static final long RLIM_INFINITY = -1L;
 
     private Processes() {}
 

@@ -269,7 +269,7 @@ public final class Supervisor {
             try {
                 addresses = e.inetHost() != null ? resolver.host(e.inetHost()) : resolver.interfaces(frozenInterfaces);
             } catch (AddressResolver.ResolveException ex) {
-                throw new IOException(e.file() + ", line " + e.line() + ": " + ex.getMessage());
+                throw new IOException(e.file() + ": line " + e.line() + ": " + ex.getMessage());
             }
             localOnly = AddressResolver.allLoopback(addresses);
         } else if (e.type() == ServiceType.PASS) {

@@ -31,6 +31,7 @@ class OptionsTest {
     void longOptions() throws Exception {
         assertThat(Options.parse(new String[] {"--check", "-c", "x"}).check()).isTrue();
         assertThat(Options.parse(new String[] {"--help"}).help()).isTrue();
+        assertThat(Options.parse(new String[] {"-h"}).help()).isTrue();
         assertThat(Options.parse(new String[] {"--version"}).version()).isTrue();
     }
 

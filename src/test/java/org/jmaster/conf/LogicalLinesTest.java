@@ -53,7 +53,7 @@ class LogicalLinesTest {
         assertThat(l.warnings()).containsExactly(new ConfigError(FILE, 2,
                 "logical line must not start with whitespace: \"  orphan continuation text tha...\""));
         assertThat(l.warnings().get(0).toString()).isEqualTo(
-                "/x/master.cf, line 2: logical line must not start with whitespace: \"  orphan continuation text tha...\"");
+                "/x/master.cf: line 2: logical line must not start with whitespace: \"  orphan continuation text tha...\"");
     }
 
     @Test

@@ -407,7 +407,7 @@ class MainConfigTest {
 
     @Test
     void configErrorFormats() {
-        assertThat(new ConfigError(Path.of("/a/master.cf"), 3, "x").toString()).isEqualTo("/a/master.cf, line 3: x");
+        assertThat(new ConfigError(Path.of("/a/master.cf"), 3, "x").toString()).isEqualTo("/a/master.cf: line 3: x");
         assertThat(new ConfigError(Path.of("/a/master.cf"), 0, "x").toString()).isEqualTo("/a/master.cf: x");
         assertThat(new ConfigError(null, 0, "x").toString()).isEqualTo("x");
         ConfigException e = new ConfigException(java.util.List.of(new ConfigError(Path.of("/f"), 1, "a"),

@@ -144,7 +144,7 @@ class ServiceTableTest {
     @Test
     void errorFormat() {
         assertThat(errors(HEAD + "svc tcp n - n - - x\n").get(0).toString())
-                .isEqualTo("/etc/jmaster-test/master.cf, line 3: bad transport type: tcp");
+                .isEqualTo("/etc/jmaster-test/master.cf: line 3: bad transport type: tcp");
     }
 
     @Test
@@ -207,7 +207,7 @@ class ServiceTableTest {
         assertThat(t.warnings()).containsExactly(
                 new ConfigError(MASTER, 2, "using backwards-compatible default setting chroot=y"));
         assertThat(t.warnings().get(0).toString())
-                .isEqualTo("/etc/jmaster-test/master.cf, line 2: using backwards-compatible default setting chroot=y");
+                .isEqualTo("/etc/jmaster-test/master.cf: line 2: using backwards-compatible default setting chroot=y");
         assertThat(table("svc unix - - - - - cmd\n", main("compatibility_level = 1\n")).services().get(0).chroot())
                 .isFalse();
         assertThat(table("svc unix - - - - - cmd\n", main("compatibility_level = 0.9\n")).services().get(0).chroot())

@@ -55,47 +55,13 @@ class ChaosIT {
         return m;
     }
 
-    @Test
-    void killStormLeavesTheMasterServingWithinMaxprocAndWithoutZombies() throws Exception {
-        int port = MasterProcess.freePort();
-        try (MasterProcess m = master(port, "20 " + CHILD + " -o max_use=5")) {
-            m.start();
-            ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
-            AtomicInteger most = new AtomicInteger();
-            CountDownLatch ticks = new CountDownLatch(12);
-            try (SessionLoad load = SessionLoad.loop(port, 4)) {
-                await().atMost(Duration.ofSeconds(20)).until(() -> load.ok.get() >= 20);
-                // a SIGKILL to a random child every 250 ms, 12 times: what the OOM killer does
-                killer.scheduleAtFixedRate(() -> {
-                    List<Long> kids = workers(m);
-                    most.accumulateAndGet(kids.size(), Math::max);
-                    if (!kids.isEmpty()) {
-                        ProcessHandle.of(kids.get(ThreadLocalRandom.current().nextInt(kids.size())))
-                                .ifPresent(ProcessHandle::destroyForcibly);
-                    }
-                    ticks.countDown();
-                }, 0, 250, TimeUnit.MILLISECONDS);
-                assertThat(ticks.await(30, TimeUnit.SECONDS)).isTrue();
-                killer.shutdownNow();
-                assertThat(killer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-                // the storm is over: whatever the throttle did, the service serves again
-                long before = load.ok.get();
-                await().atMost(Duration.ofSeconds(60)).until(() -> load.ok.get() >= before + 20);
-            } finally {
-                killer.shutdownNow();
-            }
-            assertThat(m.process.isAlive()).isTrue();
-            assertThat(most.get()).isLessThanOrEqualTo(20);
-            await().atMost(Duration.ofSeconds(10)).until(() -> zombies(m).isEmpty());
-            assertThat(m.logText()).contains("killed by signal 9").doesNotContain("Exception");
-        }
-    }
-
     /**
-     * Issue 13, fault 1: killing children of a command that serves is no "bad command startup". Under a
-     * storm of SIGKILLs (8 clients, max_use 5, a kill every 250 ms for 3 s) the service is never
-     * throttled and no client waits out its 5 s time-out; before the throttle rule, the first kill of
-     * a child that had not completed a request throttled the service and every client timed out.
+     * A SIGKILL to a random child every 250 ms, 12 times (what the OOM killer or an impatient operator
+     * does), under 8 looping clients with max_use 5: the master stays alive, never runs more than
+     * maxproc children, leaves no zombie, and (issue 13, fault 1) killing children of a command that
+     * serves is no "bad command startup": the service is never throttled and no client waits out its
+     * 5 s time-out. Before the throttle rule, the first kill of a child that had not completed a
+     * request throttled the service and every client timed out.
      */
     @Test
     void killStormOnACommandThatServesNeverThrottlesNorTimesAClientOut() throws Exception {
@@ -104,19 +70,17 @@ class ChaosIT {
             m.start();
             ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
             AtomicInteger kills = new AtomicInteger();
+            AtomicInteger most = new AtomicInteger();
             CountDownLatch ticks = new CountDownLatch(12);
             SessionLoad load = SessionLoad.loop(port, 8);
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> load.ok.get() >= 40);
                 killer.scheduleAtFixedRate(() -> {
                     List<Long> kids = workers(m);
+                    most.accumulateAndGet(kids.size(), Math::max);
                     if (!kids.isEmpty()) {
                         ProcessHandle.of(kids.get(ThreadLocalRandom.current().nextInt(kids.size())))
-                                .ifPresent(p -> {
-                                    if (p.destroyForcibly()) {
-                                        kills.incrementAndGet();
-                                    }
-                                });
+                                .filter(ProcessHandle::destroyForcibly).ifPresent(p -> kills.incrementAndGet());
                     }
                     ticks.countDown();
                 }, 0, 250, TimeUnit.MILLISECONDS);
@@ -130,9 +94,13 @@ class ChaosIT {
                 killer.shutdownNow();
                 load.close();
             }
-            assertThat(kills.get()).as("kills delivered").isGreaterThanOrEqualTo(10);
+            assertThat(m.process.isAlive()).isTrue();
+            assertThat(most.get()).isLessThanOrEqualTo(20);
+            await().atMost(Duration.ofSeconds(10)).until(() -> zombies(m).isEmpty());
+            // a tick finds no child now and then (between a retirement and the next spawn); a throttle leaves none at all
+            assertThat(kills.get()).as("kills delivered").isGreaterThanOrEqualTo(6);
             assertThat(m.logText()).as("the master's log").contains("killed by signal 9")
-                    .doesNotContain("bad command startup");
+                    .doesNotContain("bad command startup").doesNotContain("Exception");
             assertThat(load.timedOut.get()).as(load.summary()).isZero();
             assertThat(load.refused.get()).as(load.summary()).isZero();
         }
@@ -210,7 +178,7 @@ class ChaosIT {
             Files.writeString(m.conf.resolve("master.cf"),
                     port + " inet n n n - 4 " + CHILD + "\n" + (port + 1) + " nosuchtype n n n - 1 " + CHILD + "\n");
             m.signal("HUP");
-            m.awaitLog("master.cf, line 2: bad transport type: nosuchtype");
+            m.awaitLog("master.cf: line 2: bad transport type: nosuchtype");
             m.awaitLog("reload failed: 1 error\\(s\\); still running the previous configuration");
             assertThat(m.process.isAlive()).isTrue();
             SessionLoad after = SessionLoad.run(port, 1, 5);

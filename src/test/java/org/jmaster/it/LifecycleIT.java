@@ -50,8 +50,8 @@ class LifecycleIT {
             m.masterCf("x unix - n n - 1", "smtp inet - n n - - fake");
             assertThat(m.runCommand("-c", m.conf.toString())).isEqualTo(1);
             assertThat(m.commandOutput())
-                    .contains("master.cf, line 1: missing \"command\" field")
-                    .contains("master.cf, line 2: inet service cannot be private");
+                    .contains("master.cf: line 1: missing \"command\" field")
+                    .contains("master.cf: line 2: inet service cannot be private");
             assertThat(m.runCommand("-c", m.conf.toString(), "--check")).isEqualTo(1);
             assertThat(m.commandOutput()).contains("line 1").contains("line 2");
         }

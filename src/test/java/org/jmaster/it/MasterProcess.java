@@ -230,5 +230,32 @@ final class MasterProcess implements AutoCloseable {
             }
             kids.forEach(ProcessHandle::destroyForcibly);
         }
+        stopDetachedDaemon();
+    }
+
+    /**
+     * A test that started a detached master (no -d) and failed before stopping it would leave the
+     * daemon running: the one named by this configuration's pid file goes too.
+     */
+    private void stopDetachedDaemon() {
+        Path pidFile = queue.resolve("pid/master.pid");
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).trim());
+        } catch (IOException | NumberFormatException e) {
+            return;
+        }
+        ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().commandLine().map(c -> c.contains(conf.toString())).orElse(false))
+                .ifPresent(h -> {
+                    List<ProcessHandle> kids = h.children().toList();
+                    h.destroy();
+                    try {
+                        h.onExit().get(15, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        h.destroyForcibly();
+                    }
+                    kids.forEach(ProcessHandle::destroyForcibly);
+                });
     }
 }

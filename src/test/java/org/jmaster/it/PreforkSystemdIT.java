@@ -125,10 +125,10 @@ class PreforkSystemdIT {
         try (MasterProcess m = new MasterProcess(tmp)) {
             m.masterCf("# a comment", port + " inet n n n - 4 /bin/true -M protocol=inetd -M user=no-such-user");
             assertThat(m.runCommand("-c", m.conf.toString(), "-d")).isEqualTo(1);
-            assertThat(m.commandOutput()).contains("master.cf, line 2: attribute \"user\": unknown user \"no-such-user\"");
+            assertThat(m.commandOutput()).contains("master.cf: line 2: attribute \"user\": unknown user \"no-such-user\"");
             m.masterCf(port + " inet n n n - 4 /bin/true -M protocol=inetd -M rlimit_nofile=-5");
             assertThat(m.runCommand("-c", m.conf.toString(), "--check")).isEqualTo(1);
-            assertThat(m.commandOutput()).contains("master.cf, line 1:").contains("rlimit_nofile");
+            assertThat(m.commandOutput()).contains("master.cf: line 1:").contains("rlimit_nofile");
         }
     }
 }

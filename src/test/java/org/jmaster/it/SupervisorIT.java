@@ -236,7 +236,7 @@ class SupervisorIT {
             Client.session(port);
             m.masterCf("# broken", port + " inet - n n - 1 fake mode=serve");
             m.signal("HUP");
-            m.awaitLog("master.cf, line 2: inet service cannot be private");
+            m.awaitLog("master.cf: line 2: inet service cannot be private");
             m.awaitLog("still running the previous configuration");
             assertThat(m.process.isAlive()).isTrue();
             assertThat(Client.session(port)).isPositive();

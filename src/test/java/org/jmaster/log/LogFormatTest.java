@@ -30,6 +30,7 @@ class LogFormatTest {
 
     @Test
     void slf4jLevelsBecomePostfixPrefixesInTheMaillogFile() throws Exception {
+        java.time.LocalDate before = java.time.LocalDate.now();
         Path file = tmp.resolve("sub/maillog");
         List<String> warnings = MasterLog.configure(new MasterLog.Settings("jm/master", true, false,
                 file.toString(), "mail", "host.example"), path -> null);
@@ -42,7 +43,13 @@ class LogFormatTest {
         String pid = Long.toString(ProcessHandle.current().pid());
         List<String> lines = Files.readAllLines(file);
         assertThat(lines).hasSize(4);
-        assertThat(lines.get(0)).matches(".* host\\.example jm/master\\[" + pid + "\\]: daemon started -- version x");
+        // postlogd's format (Postfix's msg_logger): strftime "%b %d %H:%M:%S", a zero-padded day, and the
+        // host name's first label only
+        assertThat(lines.get(0)).matches("[A-Z][a-z]{2} [0-3][0-9] \\d\\d:\\d\\d:\\d\\d host jm/master\\[" + pid
+                + "\\]: daemon started -- version x");
+        java.time.format.DateTimeFormatter day = java.time.format.DateTimeFormatter.ofPattern("MMM dd",
+                java.util.Locale.ROOT);
+        assertThat(lines.get(0).substring(0, 6)).isIn(before.format(day), java.time.LocalDate.now().format(day));
         assertThat(lines.get(1)).endsWith("jm/master[" + pid + "]: warning: process /bin/x pid 7 exit status 1");
         assertThat(lines.get(2)).endsWith(": fatal: open lock file /p: unable to set exclusive lock");
         assertThat(lines.get(3)).endsWith(": a debug line");

@@ -22,8 +22,9 @@ public final class PrivilegeProbe {
                 int gid = Integer.parseInt(args[2]);
                 // the class path may not be readable by the new user (a clone under a 0700 directory):
                 // load what runs after the drop while still root
-                attempt(() -> Users.chdir("."));
+                attempt(() -> Users.chdir("/no/such/dir/before/the/drop"));
                 status("Uid");
+                Arrays.toString(TestNative.getgroups());
                 Users.setgroups(new int[] {gid});
                 Users.setgid(gid);
                 Users.setuid(uid);
