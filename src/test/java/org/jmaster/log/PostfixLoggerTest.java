@@ -65,8 +65,9 @@ class PostfixLoggerTest {
                 "arr [1, 2]",
                 "shown d",
                 "warning: ex in middle java.lang.IllegalStateException: boom b");
+        // postlogd's stamp (zero-padded day) and the host name's first label, as FileSink writes them
         assertThat(Files.readAllLines(file).get(0)).matches(
-                "[A-Z][a-z]{2} [ 0-9]\\d \\d\\d:\\d\\d:\\d\\d h\\.example jm/master\\[\\d+\\]: warning: one .*");
+                "[A-Z][a-z]{2} \\d\\d \\d\\d:\\d\\d:\\d\\d h jm/master\\[\\d+\\]: warning: one .*");
     }
 
     @Test
