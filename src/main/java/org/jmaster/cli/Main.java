@@ -81,7 +81,11 @@ public final class Main {
         boolean byDefault = opts.configDir().isEmpty() && (mailConfig == null || mailConfig.isEmpty());
         String dir = opts.configDir().orElseGet(() -> ConfigDirectory.fromMailConfig(mailConfig));
         Path configDir = Path.of(dir).toAbsolutePath().normalize();
-        System.exit(new Main(opts, configDir, byDefault).run());
+        int rc = new Main(opts, configDir, byDefault).run();
+        if (Boolean.getBoolean("jmaster.training")) {
+            OperatorCommands.rehearse();
+        }
+        System.exit(rc);
     }
 
     /** Whether the master stays in the foreground: {@code -d}, {@code -i}, or {@code -s} without {@code -w}. */
