@@ -732,6 +732,51 @@ def table_md(rows, meta, variants):
     return "\n".join(out) + "\n"
 
 
+# issue 14's targets: (what, key in the rows' labels, kind, target); kind "x" is a ratio to Postfix's
+# master from the same run, "abs" the figure itself
+TARGETS = [
+    ("idle RSS", "master RSS idle after start", "abs", 40, "MiB"),
+    ("master CPU per 1,000 spawns", "master CPU per 1,000 spawns", "x", 1.0, ""),
+    ("master CPU over the mail figure", "master CPU over all of figure 4", "x", 1.5, ""),
+    ("reused child connect → first byte p50", "connect → first byte, reused child, p50", "x", 1.1, ""),
+    ("reused child connect → first byte p90", "connect → first byte, reused child, p90", "x", 1.1, ""),
+    ("fresh child p50", "connect → first byte, fresh child, p50", "x", 1.0, ""),
+    ("fresh child p99", "connect → first byte, fresh child, p99", "x", 1.25, ""),
+    ("first connection after start", "first connection after start", "abs", 5, "ms"),
+    ("start → all listeners up", "start → listening", "abs", 150, "ms"),
+    ("`master -t` with a master running", "`-t` wall time (master running)", "abs", 60, "ms"),
+    ("`master status`", "`master status` wall time", "abs", 120, "ms"),
+    ("`master reload`", "`master reload` wall time", "abs", 120, "ms"),
+    ("`master stop`", "`master stop` wall time", "abs", 120, "ms"),
+    ("SIGHUP with 2,000 live children", "held children: SIGHUP reload", "abs", 3, "ms"),
+    ("idle: context switches of all threads", "idle: context switches over", "abs", 0, ""),
+]
+
+
+def targets_md(rows, variants):
+    """Issue 14's targets table: each jmaster variant's figure (and ratio), met or not."""
+    ref = reference_of(variants)
+    jm = [v for v in variants if v.jmaster]
+    out = ["| figure | target | " + " | ".join(column_name(v) for v in jm) + " |",
+           "| --- | --- | " + "--- | " * len(jm)]
+    for what, label, kind, target, unit in TARGETS:
+        row = next((r for r in rows if label in r["label"]), None)
+        if row is None:
+            continue
+        cells = []
+        for v in jm:
+            val = row["values"].get(v.name, float("nan"))
+            ratio = row.get("ratios", {}).get(v.name, float("nan"))
+            got = ratio if kind == "x" else val
+            text = (f"{fmt(val)} {row['unit']}".strip() + (f" ({ratio:.2f}×)" if ratio == ratio and not ref.jmaster else "")
+                    if val == val else "n/a")
+            met = "met" if got == got and got <= target else ("**not met**" if got == got else "")
+            cells.append(f"{text}: {met}" if met else text)
+        goal = f"≤ {target:g}×" if kind == "x" else f"≤ {target:g} {unit}".strip()
+        out.append(f"| {what} | {goal} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def column_name(v):
     return {"postfix": "Postfix"}.get(v.name, v.name)
 
@@ -915,8 +960,12 @@ def report(res, cfg):
         svg_cdf(res, svg, meta)
     print(table)
     print(f"bench: {meta['minutes']:.1f} minutes; results in {cfg.out}")
+    targets = targets_md(rows, variants)
+    with open(os.path.join(cfg.out, "targets.md"), "w") as f:
+        f.write(targets)
+    print(targets)
     if cfg.docs:
-        write_docs(table, svg)
+        write_docs(table, svg, targets)
     problems = check_sanity(res)
     if problems:
         sys.exit("bench: " + "; ".join(problems))
@@ -940,16 +989,19 @@ def check_sanity(res):
     return bad
 
 
-def write_docs(table, svg):
+def write_docs(table, svg, targets):
+    """The results table, issue 14's targets table and the picture into docs/ (between their markers)."""
     doc = os.path.join(REPO, "docs", "benchmarks.md")
     os.makedirs(os.path.join(REPO, "docs", "img"), exist_ok=True)
     shutil.copy(svg, os.path.join(REPO, "docs", "img", "bench-latency.svg"))
     with open(doc) as f:
         text = f.read()
-    begin, end = "<!-- results:begin (written by src/bench/run --docs) -->", "<!-- results:end -->"
-    i, j = text.index(begin) + len(begin), text.index(end)
+    for name, content in (("results", table), ("targets", targets)):
+        begin, end = f"<!-- {name}:begin (written by src/bench/run --docs) -->", f"<!-- {name}:end -->"
+        i, j = text.index(begin) + len(begin), text.index(end)
+        text = text[:i] + "\n" + content + text[j:]
     with open(doc, "w") as f:
-        f.write(text[:i] + "\n" + table + text[j:])
+        f.write(text)
 
 
 def cpu_model():
