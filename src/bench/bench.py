@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """jmaster against Postfix's master, side by side (issue 6). Run through src/bench/run.
 
-Both masters run the same configuration and the same child (src/bench/c/bchild.c; Postfix's own
-daemons for the mail figure), one after the other, alternating which goes first, several
-repetitions; every figure is the median over the repetitions and the ratio is jmaster / Postfix
-from the same run. Everything is loopback; every load loop is bounded in count and time.
+Every master (jmaster on each JDK found, or on the trees given with --variant, and Postfix's master)
+runs the same configuration and the same child (src/bench/c/bchild.c; Postfix's own daemons for the
+mail figure), one after the other, rotating which goes first, several repetitions; every figure is
+the median over the repetitions and each ratio is that variant / the reference (Postfix's master,
+or the first variant without it) from the same run. Everything is loopback; every load loop is
+bounded in count and time.
 """
 import argparse
 import datetime
@@ -23,7 +25,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 POSTFIX_DAEMONS = "/usr/lib/postfix/sbin"
-MASTERS = ("jmaster", "postfix")
+JVM_DIR = "/usr/lib/jvm"
 PORT_ONCE, PORT_REUSE, PORT_HOLD, PORT_SMTP = 17101, 17102, 17103, 17125
 IDLE_PORT_OFFSET = 100  # the second instance of the idle figure listens 100 ports higher
 
@@ -157,20 +159,105 @@ class Instance:
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write("\n".join(master_cf) + "\n")
 
-    def command(self, which, *extra):
-        exe = os.path.join(REPO, "master") if which == "jmaster" else os.path.join(POSTFIX_DAEMONS, "master")
-        return [exe, "-c", self.conf, *extra]
+
+
+class Variant:
+    """One master under test: Postfix's, or jmaster from a tree (its launcher) with a given JAVA_HOME."""
+
+    def __init__(self, name, kind, tree=None, java_home=None):
+        self.name, self.kind, self.tree, self.java_home = name, kind, tree, java_home
+
+    @property
+    def jmaster(self):
+        return self.kind == "jmaster"
+
+    def command(self, inst, *extra):
+        exe = os.path.join(self.tree, "master") if self.jmaster else os.path.join(POSTFIX_DAEMONS, "master")
+        return [exe, "-c", inst.conf, *extra]
+
+    def env(self):
+        env = dict(os.environ)
+        if self.jmaster:
+            env.pop("JAVA_HOME", None)
+            if self.java_home:
+                env["JAVA_HOME"] = self.java_home
+        return env
+
+    def describe(self):
+        if not self.jmaster:
+            return f"Postfix {postfix_version()}"
+        where = "" if os.path.realpath(self.tree) == REPO else f" ({self.tree})"
+        jdk = f"JAVA_HOME={self.java_home} ({java_version(self.java_home)})" if self.java_home else "the launcher's JDK"
+        return f"jmaster{where}, {jdk}"
+
+    def to_json(self):
+        return {"name": self.name, "kind": self.kind, "tree": self.tree, "java_home": self.java_home}
+
+
+def jdks():
+    """{feature release: JAVA_HOME} of the JDKs in /usr/lib/jvm (the newest build of each release)."""
+    found = {}
+    try:
+        names = sorted(os.listdir(JVM_DIR))
+    except OSError:
+        return found
+    for d in names:
+        home = os.path.join(JVM_DIR, d)
+        if os.path.islink(home) or not os.access(os.path.join(home, "bin", "java"), os.X_OK):
+            continue
+        try:
+            with open(os.path.join(home, "release")) as f:
+                for line in f:
+                    if line.startswith("JAVA_VERSION="):
+                        v = line.split("=", 1)[1].strip().strip('"')
+                        feature = int(v[2:].split(".")[0] if v.startswith("1.") else v.split(".")[0].split("-")[0])
+                        found.setdefault(feature, home)
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def default_variants(postfix=True):
+    """jmaster (this tree) on JDK 17 and on the newest JDK found if it is newer; Postfix's master."""
+    out = []
+    found = jdks()
+    homes = []
+    if 17 in found:
+        homes.append((17, found[17]))
+    newest = max(found) if found else None
+    if newest is not None and newest != 17:
+        homes.append((newest, found[newest]))
+    for feature, home in homes:
+        out.append(Variant(f"jdk{feature}", "jmaster", REPO, home))
+    if not out:
+        out.append(Variant("jmaster", "jmaster", REPO, None))
+    if postfix:
+        out.append(Variant("postfix", "postfix"))
+    return out
+
+
+def parse_variant(spec):
+    """NAME=TREE[:JAVA_HOME] (a jmaster tree), or postfix."""
+    if spec == "postfix":
+        return Variant("postfix", "postfix")
+    name, _, rest = spec.partition("=")
+    tree, _, home = rest.partition(":")
+    if not name or not tree:
+        raise SystemExit(f"bench: --variant {spec}: want NAME=TREE[:JAVA_HOME] or postfix")
+    return Variant(name, "jmaster", os.path.abspath(tree), home or None)
 
 
 class Running:
     """A master started in its own session, in the foreground (-d); its pid is the master's."""
 
-    def __init__(self, inst, which, ports, logname):
-        self.inst, self.which, self.ports = inst, which, ports
+    def __init__(self, inst, variant, ports, logname):
+        self.inst, self.variant, self.ports = inst, variant, ports
+        which = variant.name
         self.logf = open(os.path.join(inst.root, logname), "ab")
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(inst.command(which, "-d"), cwd=inst.root, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self.logf, start_new_session=True)
+        self.proc = subprocess.Popen(variant.command(inst, "-d"), cwd=inst.root, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.logf, start_new_session=True,
+                                     env=variant.env())
         self.pid = self.proc.pid
         self.startup = None
         rc = None
@@ -187,7 +274,11 @@ class Running:
             raise RuntimeError(f"{which} did not start listening on {ports} (exit status {self.proc.returncode}); "
                                f"see {self.logf.name}")
 
-    def stop(self):
+    def stop(self, command=None):
+        """Stops the master: SIGTERM, or {command} (e.g. jmaster's stop); returns that command's wall time."""
+        took = None
+        if command is not None and self.proc.poll() is None:
+            took, _, _ = timed_run(command, self.inst.root, self.variant.env())
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -210,13 +301,14 @@ class Running:
             self.proc.kill()
             self.proc.wait(5)
         self.logf.close()
+        return took
 
 
-def timed_run(cmd, cwd):
+def timed_run(cmd, cwd, env=None):
     """(wall seconds, exit status, max RSS KiB) of one command, waited with wait4."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.DEVNULL, env=env)
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     return time.monotonic() - t0, p.returncode, ru.ru_maxrss
@@ -241,10 +333,11 @@ def pct(values, p):
 
 # ---------------------------------------------------------------- the child figures (1-3, 5, 7, 8)
 
-def child_round(inst, which, cfg, bindir):
+def child_round(inst, v, cfg, bindir):
     """One repetition of figures 1, 2, 3, 5 (spawn CPU, RSS), 7 and 8 on one master."""
     r = {}
-    m = Running(inst, which, [PORT_ONCE, PORT_REUSE, PORT_HOLD], f"{which}.log")
+    m = Running(inst, v, [PORT_ONCE, PORT_REUSE, PORT_HOLD], f"{v.name}.log")
+    stop = None
     try:
         r["startup_ms"] = m.startup * 1000
         # figure 1: the very first connection after start (no warm-up), then a sequential series
@@ -252,16 +345,28 @@ def child_round(inst, which, cfg, bindir):
         r["first_ms"] = first / 1e6 if first > 0 else float("nan")
         time.sleep(0.5)
         r["rss_idle_kib"], r["anon_idle_kib"] = rss_kib(m.pid)
+        r["smaps_idle"] = smaps_rollup(m.pid)
         # figure 7: -t of this master against itself, running (exit 1 expected)
-        t = [timed_run(inst.command(which, "-t"), inst.root) for _ in range(cfg.t_reps)]
+        t = [timed_run(v.command(inst, "-t"), inst.root, v.env()) for _ in range(cfg.t_reps)]
         r["t_ms"] = statistics.median(x[0] for x in t) * 1000
         r["t_rc"] = t[0][1]
+        if v.jmaster:
+            # the operator's commands against the running master (status exits 0, reload waits for it)
+            st = [timed_run(v.command(inst, "status"), inst.root, v.env()) for _ in range(cfg.t_reps)]
+            r["status_ms"] = statistics.median(x[0] for x in st) * 1000
+            r["status_rc"] = max(x[1] for x in st)
+            rl = [timed_run(v.command(inst, "reload"), inst.root, v.env()) for _ in range(cfg.reload_reps)]
+            r["reload_cmd_ms"] = statistics.median(x[0] for x in rl) * 1000
+            r["reload_cmd_rc"] = max(x[1] for x in rl)
         lat1 = [int(x) for x in bload(bindir, "lat", PORT_ONCE, cfg.lat_n).split()]
         r["once_failed"] = sum(1 for x in lat1 if x < 0)
         r["once_us"] = [x / 1000 for x in lat1 if x > 0]
-        # figure 2: a reused child (one connection first so a child exists)
+        # figure 2: a reused child (one connection first so a child exists); the master's part of it
+        # is two status frames per connection (TAKEN, AVAIL)
         bload(bindir, "lat", PORT_REUSE, 1)
+        c0 = cpu_ns(m.pid)
         lat2 = [int(x) for x in bload(bindir, "lat", PORT_REUSE, cfg.lat_n).split()]
+        r["cpu_ms_per_1000_reused"] = (cpu_ns(m.pid) - c0) / 1e6 / cfg.lat_n * 1000
         r["reuse_failed"] = sum(1 for x in lat2 if x < 0)
         r["reuse_us"] = [x / 1000 for x in lat2 if x > 0]
         # figure 3 and 5: spawn-and-reap at saturation, and the master's CPU for it
@@ -274,9 +379,41 @@ def child_round(inst, which, cfg, bindir):
         r["rss_after_load_kib"], r["anon_after_load_kib"] = rss_kib(m.pid)
         # figure 8: many concurrent children holding slow clients
         r.update(scale(m, cfg, bindir))
+        if v.jmaster:
+            stop = v.command(inst, "stop")
     finally:
-        m.stop()
+        took = m.stop(stop)
+    if took is not None:
+        r["stop_cmd_ms"] = took * 1000
     return r
+
+
+def smaps_rollup(pid):
+    """The master's memory by kind (KiB): /proc/PID/smaps_rollup, and its class-data archive's own pages."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if v.strip().endswith("kB"):
+                    out[k] = int(v.split()[0])
+    except OSError:
+        pass
+    cds = {"Rss": 0, "Private_Dirty": 0, "Shared_Clean": 0, "Private_Clean": 0}
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            inside = False
+            for line in f:
+                if "-" in line.split(" ", 1)[0] and len(line.split()) >= 5:
+                    inside = line.rstrip().endswith(".jsa") or line.rstrip().endswith(".aot")
+                elif inside:
+                    k, _, v = line.partition(":")
+                    if k in cds:
+                        cds[k] += int(v.split()[0])
+    except OSError:
+        pass
+    out["archive"] = cds
+    return out
 
 
 def parse_counts(line):
@@ -336,11 +473,11 @@ def scale(m, cfg, bindir):
 # ---------------------------------------------------------------- figure 6: idle cost
 
 def idle_round(insts, cfg):
-    """Both masters idle at once (different instances and ports) for cfg.idle_s seconds."""
+    """Every master idle at once (different instances and ports) for cfg.idle_s seconds."""
     ms = {}
     try:
-        for which, (inst, ports) in insts.items():
-            ms[which] = Running(inst, which, ports, f"{which}-idle.log")
+        for v, inst, ports in insts:
+            ms[v.name] = Running(inst, v, ports, f"{v.name}-idle.log")
         time.sleep(cfg.idle_settle_s)
         before = {w: (cpu_ns(m.pid), switches(m.pid)) for w, m in ms.items()}
         time.sleep(cfg.idle_s)
@@ -427,9 +564,9 @@ def count_from_lines(path, state):
     return state[1]
 
 
-def mail_round(inst, which, cfg):
+def mail_round(inst, v, cfg):
     out = {}
-    m = Running(inst, which, [PORT_SMTP], f"{which}.log")
+    m = Running(inst, v, [PORT_SMTP], f"{v.name}.log")
     try:
         time.sleep(0.5)
         c_start = cpu_ns(m.pid)
@@ -465,18 +602,36 @@ def median_of(rounds, key):
     return statistics.median(vals) if vals else float("nan")
 
 
-def summarise(res):
-    """The table rows: (figure, label, unit, jmaster, postfix, better-is-lower, how)."""
-    rows = []
+def variants_of(res):
+    """The variants of a results.json (older ones had exactly jmaster and postfix)."""
+    vs = res.get("variants") or [{"name": "jmaster", "kind": "jmaster"}, {"name": "postfix", "kind": "postfix"}]
+    return [Variant(x["name"], x["kind"], x.get("tree"), x.get("java_home")) for x in vs]
 
-    def add(fig, label, unit, key, lower=True, how="", src="child", scale=1.0, fn=None):
+
+def reference_of(variants):
+    """What the ratios divide by: Postfix's master, or the first variant when it did not run."""
+    for v in variants:
+        if not v.jmaster:
+            return v
+    return variants[0]
+
+
+def summarise(res):
+    """The table rows: (figure, label, unit, a value per variant, better-is-lower, how)."""
+    rows = []
+    variants = variants_of(res)
+    ref = reference_of(variants)
+
+    def add(fig, label, unit, key, lower=True, how="", src="child", scale=1.0, fn=None, jmaster_only=False):
         vals = {}
-        for w in MASTERS:
-            rounds = res[src][w]
-            v = fn(rounds) if fn else median_of(rounds, key)
-            vals[w] = v * scale
-        rows.append({"fig": fig, "label": label, "unit": unit, "jmaster": vals["jmaster"],
-                     "postfix": vals["postfix"], "lower_is_better": lower, "how": how})
+        for v in variants:
+            rounds = res[src].get(v.name, [])
+            if jmaster_only and not v.jmaster:
+                vals[v.name] = float("nan")
+                continue
+            val = fn(rounds) if fn else median_of(rounds, key)
+            vals[v.name] = val * scale
+        rows.append({"fig": fig, "label": label, "unit": unit, "values": vals, "lower_is_better": lower, "how": how})
 
     def lat(key, p):
         def f(rounds):
@@ -493,6 +648,8 @@ def summarise(res):
     for p in (50, 90, 99):
         add("2", f"connect → first byte, reused child, p{p}", "µs", None, fn=lat("reuse_us", p),
             how=f"`bload lat`: {n} sequential connections to a `reuse` service")
+    add("2", "master CPU per 1,000 reused-child connections", "ms", "cpu_ms_per_1000_reused",
+        how="all threads' run time over figure 2 (two status frames per connection)")
     add("3", "spawn-and-reap rate at saturation", "spawns/s", "rate_per_s", lower=False,
         how=f"`bload rate`: {res['config']['rate_n']} connections from {res['config']['rate_c']} concurrent clients, "
             "one child each")
@@ -509,13 +666,19 @@ def summarise(res):
         how=f"all threads' run time while {len(res['config']['mail_sessions'])} × {res['config']['mail_n']} messages "
             "go through")
     add("6", f"idle: master CPU over {res['config']['idle_s']:g} s", "ms", "idle_cpu_ms", src="idle",
-        how="both masters idle side by side; all threads' run time")
+        how="all masters idle side by side; all threads' run time")
     add("6", f"idle: context switches over {res['config']['idle_s']:g} s", "", "idle_switches", src="idle",
         how="voluntary + involuntary, summed over all threads (`/proc/PID/task/*/status`)")
     add("7", "start → listening", "ms", "startup_ms",
         how="`master -c DIR -d` exec → all three listeners in LISTEN state (`/proc/net/tcp`, polled every 0.5 ms)")
     add("7", "`-t` wall time (master running)", "ms", "t_ms",
         how=f"median of {res['config']['t_reps']} runs of `master -c DIR -t`")
+    add("7", "`master status` wall time", "ms", "status_ms", jmaster_only=True,
+        how=f"median of {res['config']['t_reps']} runs (Postfix's master has no such command)")
+    add("7", "`master reload` wall time", "ms", "reload_cmd_ms", jmaster_only=True,
+        how=f"median of {res['config'].get('reload_reps', 3)} runs: validates, SIGHUP, waits until the master has reloaded")
+    add("7", "`master stop` wall time", "ms", "stop_cmd_ms", jmaster_only=True,
+        how="SIGTERM, waits until the lock is free (after figure 8, its children gone)")
     h = res["config"]["hold_n"]
     add("8", f"{h} held children: time to spawn them", "s", "hold_ramp_s",
         how=f"`bload hold`: {h} connections, each held by its own child, ≤ 64 waiting at a time")
@@ -528,8 +691,9 @@ def summarise(res):
     add("8", f"{h} held children: SIGHUP reload", "ms", "reload_ms",
         how="SIGHUP → the master's last CPU activity before 300 ms of quiet (schedstat polled every 0.5 ms)")
     for r in rows:
-        j, p = r["jmaster"], r["postfix"]
-        r["ratio"] = j / p if p else float("nan")
+        base = r["values"][ref.name]
+        r["ratios"] = {v.name: (r["values"][v.name] / base if base and base == base else float("nan"))
+                       for v in variants if v is not ref}
     return rows
 
 
@@ -543,29 +707,97 @@ def fmt(v):
     return f"{v:.2f}"
 
 
-def table_md(rows, meta):
+def table_md(rows, meta, variants):
+    ref = reference_of(variants)
+    others = [v for v in variants if v is not ref]
+    head = "| fig | what | " + " | ".join(column_name(v) for v in variants) + " | " \
+        + " | ".join(f"{column_name(v)} / {column_name(ref)}" for v in others) + " | how measured |"
     out = [f"Run: {meta['date']} · machine: {meta['machine']} · mode: {meta['mode']}, "
-           f"{meta['reps']} repetitions (A/B alternating) · shared with other work", "",
-           "| fig | what | jmaster | Postfix | ratio | how measured |", "| --- | --- | ---: | ---: | ---: | --- |"]
+           f"{meta['reps']} repetitions ({'/'.join(v.name for v in variants)} rotating) · "
+           f"{meta.get('load', 'shared with other work')}", ""]
+    for v in variants:
+        out.append(f"- {column_name(v)}: {meta.get('described', {}).get(v.name, v.name)}")
+    out += ["", head, "| --- | --- | " + "---: | " * (len(variants) + len(others)) + "--- |"]
     for r in rows:
         unit = f" {r['unit']}" if r["unit"] else ""
-        ratio = "n/a" if r["ratio"] != r["ratio"] else f"{r['ratio']:.2f}×"
-        behind = (r["ratio"] > 1.05) if r["lower_is_better"] else (r["ratio"] < 0.95)
-        out.append(f"| {r['fig']} | {r['label']} | {fmt(r['jmaster'])}{unit} | {fmt(r['postfix'])}{unit} | "
-                   f"{'**' + ratio + '**' if behind else ratio} | {r['how']} |")
+        cells = [f"{fmt(r['values'][v.name])}{unit if r['values'][v.name] == r['values'][v.name] else ''}"
+                 for v in variants]
+        ratios = []
+        for v in others:
+            x = r["ratios"][v.name]
+            text = "n/a" if x != x else f"{x:.2f}×"
+            behind = x == x and ((x > 1.05) if r["lower_is_better"] else (x < 0.95))
+            ratios.append("**" + text + "**" if behind else text)
+        out.append(f"| {r['fig']} | {r['label']} | " + " | ".join(cells + ratios) + f" | {r['how']} |")
     return "\n".join(out) + "\n"
+
+
+# issue 14's targets: (what, key in the rows' labels, kind, target); kind "x" is a ratio to Postfix's
+# master from the same run, "abs" the figure itself
+TARGETS = [
+    ("idle RSS", "master RSS idle after start", "abs", 40, "MiB"),
+    ("master CPU per 1,000 spawns", "master CPU per 1,000 spawns", "x", 1.0, ""),
+    ("master CPU over the mail figure", "master CPU over all of figure 4", "x", 1.5, ""),
+    ("reused child connect → first byte p50", "connect → first byte, reused child, p50", "x", 1.1, ""),
+    ("reused child connect → first byte p90", "connect → first byte, reused child, p90", "x", 1.1, ""),
+    ("fresh child p50", "connect → first byte, fresh child, p50", "x", 1.0, ""),
+    ("fresh child p99", "connect → first byte, fresh child, p99", "x", 1.25, ""),
+    ("first connection after start", "first connection after start", "abs", 5, "ms"),
+    ("start → all listeners up", "start → listening", "abs", 150, "ms"),
+    ("`master -t` with a master running", "`-t` wall time (master running)", "abs", 60, "ms"),
+    ("`master status`", "`master status` wall time", "abs", 120, "ms"),
+    ("`master reload`", "`master reload` wall time", "abs", 120, "ms"),
+    ("`master stop`", "`master stop` wall time", "abs", 120, "ms"),
+    ("SIGHUP with 2,000 live children", "held children: SIGHUP reload", "abs", 3, "ms"),
+    ("idle: the JVM's own wake-ups (the master's threads: none)", "idle: context switches over", "info", 0, ""),
+]
+
+
+def targets_md(rows, variants):
+    """Issue 14's targets table: each jmaster variant's figure (and ratio), met or not."""
+    ref = reference_of(variants)
+    jm = [v for v in variants if v.jmaster]
+    out = ["| figure | target | " + " | ".join(column_name(v) for v in jm) + " |",
+           "| --- | --- | " + "--- | " * len(jm)]
+    for what, label, kind, target, unit in TARGETS:
+        row = next((r for r in rows if label in r["label"]), None)
+        if row is None:
+            continue
+        cells = []
+        for v in jm:
+            val = row["values"].get(v.name, float("nan"))
+            ratio = row.get("ratios", {}).get(v.name, float("nan"))
+            got = ratio if kind == "x" else val
+            if kind == "info":
+                cells.append(f"{fmt(val)} {row['unit']}".strip() if val == val else "n/a")
+                continue
+            text = (f"{fmt(val)} {row['unit']}".strip() + (f" ({ratio:.2f}×)" if ratio == ratio and not ref.jmaster else "")
+                    if val == val else "n/a")
+            met = "met" if got == got and got <= target else ("**not met**" if got == got else "")
+            cells.append(f"{text}: {met}" if met else text)
+        goal = {"x": f"≤ {target:g}×", "info": "report"}.get(kind, f"≤ {target:g} {unit}".strip())
+        out.append(f"| {what} | {goal} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def column_name(v):
+    return {"postfix": "Postfix"}.get(v.name, v.name)
 
 
 def svg_cdf(res, path, meta):
     """Figures 1 and 2: the latency distributions (CDF, log time axis) of both masters."""
     W, H, L, R, T, B = 760, 420, 70, 20, 40, 60
     series = []
-    colours = {"jmaster": "#c0392b", "postfix": "#2c3e50"}
+    palette = ["#c0392b", "#e67e22", "#8e44ad", "#27ae60"]
+    variants = variants_of(res)
+    colours = {}
+    for v in variants:
+        colours[v.name] = "#2c3e50" if not v.jmaster else palette[len(colours) % len(palette)]
     for key, dash, name in (("once_us", "", "fresh child"), ("reuse_us", "6,4", "reused child")):
-        for w in MASTERS:
-            vals = sorted(v for r in res["child"][w] for v in r[key])
+        for v in variants:
+            vals = sorted(x for r in res["child"].get(v.name, []) for x in r[key])
             if vals:
-                series.append((f"{w}, {name}", colours[w], dash, vals))
+                series.append((f"{column_name(v)}, {name}", colours[v.name], dash, vals))
     allv = [v for s in series for v in s[3]]
     import math
     lo = 10 ** math.floor(math.log10(max(min(allv), 1)))
@@ -621,6 +853,9 @@ def main():
     ap.add_argument("--bin", required=True, help="directory with bload and bchild")
     ap.add_argument("--reps", type=int)
     ap.add_argument("--only", default="child,idle,mail", help="which parts to run")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=TREE[:JAVA_HOME] (a jmaster tree: its launcher, services/ and target/) or postfix; "
+                         "repeatable; default: this tree on JDK 17 and on the newest JDK in /usr/lib/jvm, and postfix")
     ap.add_argument("--docs", action="store_true", help="write the table and picture into docs/")
     ap.add_argument("--idle-seconds", type=float, help="length of figure 6 (default 60, smoke 2)")
     ap.add_argument("--from-json", help="no measuring: redo the table and picture from a results.json")
@@ -636,6 +871,7 @@ def main():
     cfg.hold_n = 50 if smoke else 2000
     cfg.probe_n = 5 if smoke else 20
     cfg.t_reps = 3 if smoke else 10
+    cfg.reload_reps = 1 if smoke else 3
     cfg.idle_s, cfg.idle_settle_s = (2, 1) if smoke else (60, 3)
     cfg.idle_s = cfg.idle_seconds or cfg.idle_s
     cfg.mail_n = 100 if smoke else 5000
@@ -643,6 +879,9 @@ def main():
     cfg.mail_reps = 1 if smoke else 3
     cfg.mail_timeout_s = 60 if smoke else 180
     parts = set(cfg.only.split(","))
+    variants = [parse_variant(x) for x in cfg.variant] if cfg.variant else default_variants()
+    if len({v.name for v in variants}) != len(variants):
+        sys.exit("bench: two variants with one name")
     if os.geteuid() != 0:
         sys.exit("bench: Postfix's master is reserved for the superuser: run as root")
     os.makedirs(cfg.out, exist_ok=True)
@@ -654,95 +893,118 @@ def main():
     child_cf = [f"127.0.0.1:{PORT_ONCE} inet n - n - 100 bchild once",
                 f"127.0.0.1:{PORT_REUSE} inet n - n - 100 bchild reuse",
                 f"127.0.0.1:{PORT_HOLD} inet n - n - {cfg.hold_n + 100} bchild hold"]
+    names = [v.name for v in variants]
     res = {"config": {k: v for k, v in vars(cfg).items() if k not in ("out", "bin")},
-           "child": {w: [] for w in MASTERS}, "mail": {w: [] for w in MASTERS}, "idle": {w: [] for w in MASTERS}}
+           "variants": [v.to_json() for v in variants],
+           "child": {w: [] for w in names}, "mail": {w: [] for w in names}, "idle": {w: [] for w in names}}
+    load_before = os.getloadavg()
     started = time.monotonic()
     try:
         if "child" in parts:
             inst = Instance(os.path.join(work, "child"), child_cf, daemons)
+            for v in variants:
+                if v.jmaster:
+                    # not counted: the launcher makes its class-data archive (or AOT cache) for this JDK
+                    log(f"bench: warm-up start of {v.name}")
+                    Running(inst, v, [PORT_ONCE, PORT_REUSE, PORT_HOLD], f"{v.name}-warmup.log").stop()
             for rep in range(cfg.reps):
-                order = MASTERS if rep % 2 == 0 else MASTERS[::-1]
-                for w in order:
-                    log(f"bench: figures 1-3, 5, 7, 8: repetition {rep + 1}/{cfg.reps}, {w}")
-                    res["child"][w].append(child_round(inst, w, cfg, cfg.bin))
+                for v in rotated(variants, rep):
+                    log(f"bench: figures 1-3, 5, 7, 8: repetition {rep + 1}/{cfg.reps}, {v.name}")
+                    res["child"][v.name].append(child_round(inst, v, cfg, cfg.bin))
         if "idle" in parts:
-            log(f"bench: figure 6: both masters idle for {cfg.idle_s} s")
-            insts = {}
-            for w in MASTERS:
-                off = IDLE_PORT_OFFSET if w == "postfix" else 0
+            log(f"bench: figure 6: {len(variants)} masters idle side by side for {cfg.idle_s} s")
+            insts = []
+            for i, v in enumerate(variants):
+                off = IDLE_PORT_OFFSET * (i + 1)
                 ports = [PORT_ONCE + off, PORT_REUSE + off, PORT_HOLD + off]
                 cf = [line.replace(f":{p} ", f":{p + off} ") for line, p in zip(child_cf, (PORT_ONCE, PORT_REUSE, PORT_HOLD))]
-                insts[w] = (Instance(os.path.join(work, f"idle-{w}"), cf, daemons), ports)
-            for w, v in idle_round(insts, cfg).items():
-                res["idle"][w].append(v)
+                insts.append((v, Instance(os.path.join(work, f"idle-{v.name}"), cf, daemons), ports))
+            for w, r in idle_round(insts, cfg).items():
+                res["idle"][w].append(r)
         if "mail" in parts:
             inst = mail_instance(os.path.join(work, "mail"))
             for rep in range(cfg.mail_reps):
-                order = MASTERS if rep % 2 == 0 else MASTERS[::-1]
-                for w in order:
-                    log(f"bench: figure 4: repetition {rep + 1}/{cfg.mail_reps}, {w}")
-                    res["mail"][w].append(mail_round(inst, w, cfg))
+                for v in rotated(variants, rep):
+                    log(f"bench: figure 4: repetition {rep + 1}/{cfg.mail_reps}, {v.name}")
+                    res["mail"][v.name].append(mail_round(inst, v, cfg))
     finally:
         if os.environ.get("BENCH_KEEP") is None:
             shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()
     meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "machine": f"{os.cpu_count()} cores, {cpu_model()}, Linux {platform.release()}, {java_version()}, "
-                       f"Postfix {postfix_version()}",
+            "machine": f"{os.cpu_count()} cores, {cpu_model()}, Linux {platform.release()}",
+            "described": {v.name: v.describe() for v in variants},
+            "load": f"1-minute load {load_before[0]:.2f} before, {load_after[0]:.2f} after",
             "mode": "smoke" if smoke else "full", "reps": cfg.reps,
             "minutes": (time.monotonic() - started) / 60}
     res["meta"] = meta
     report(res, cfg)
 
 
+def rotated(variants, rep):
+    """Repetition rep's order: each variant goes first in turn (two variants: A B, B A, ...)."""
+    k = rep % len(variants)
+    return variants[k:] + variants[:k]
+
+
 def report(res, cfg):
     meta = res["meta"]
+    variants = variants_of(res)
     os.makedirs(cfg.out, exist_ok=True)
     rows = summarise(res)
     res["rows"] = rows
     with open(os.path.join(cfg.out, "results.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)
-    table = table_md(rows, meta)
+    table = table_md(rows, meta, variants)
     with open(os.path.join(cfg.out, "results.md"), "w") as f:
         f.write(table)
     svg = os.path.join(cfg.out, "latency.svg")
-    if res["child"]["jmaster"] and res["child"]["postfix"]:
+    if sum(1 for v in variants if res["child"].get(v.name)) >= 1:
         svg_cdf(res, svg, meta)
     print(table)
     print(f"bench: {meta['minutes']:.1f} minutes; results in {cfg.out}")
+    targets = targets_md(rows, variants)
+    with open(os.path.join(cfg.out, "targets.md"), "w") as f:
+        f.write(targets)
+    print(targets)
     if cfg.docs:
-        write_docs(table, svg)
+        write_docs(table, svg, targets)
     problems = check_sanity(res)
     if problems:
         sys.exit("bench: " + "; ".join(problems))
 
 
 def check_sanity(res):
-    """Failures, not timings: every connection answered, every message delivered."""
+    """Failures, not timings: every connection answered, every message delivered, every command done."""
     bad = []
-    for w in MASTERS:
-        for r in res["child"][w]:
-            for k in ("once_failed", "reuse_failed", "rate_failed", "hold_failed"):
+    for v in variants_of(res):
+        w = v.name
+        for r in res["child"].get(w, []):
+            for k in ("once_failed", "reuse_failed", "rate_failed", "hold_failed", "status_rc", "reload_cmd_rc"):
                 if r.get(k):
                     bad.append(f"{w}: {k} = {r[k]}")
             if r.get("reload_then_served", 3) < 3:
                 bad.append(f"{w}: not serving after reload")
-        for r in res["mail"][w]:
-            for k, v in r.items():
-                if k.endswith("_delivered") and v < res["config"]["mail_n"]:
-                    bad.append(f"{w}: {k} = {v}")
+        for r in res["mail"].get(w, []):
+            for k, val in r.items():
+                if k.endswith("_delivered") and val < res["config"]["mail_n"]:
+                    bad.append(f"{w}: {k} = {val}")
     return bad
 
 
-def write_docs(table, svg):
+def write_docs(table, svg, targets):
+    """The results table, issue 14's targets table and the picture into docs/ (between their markers)."""
     doc = os.path.join(REPO, "docs", "benchmarks.md")
     os.makedirs(os.path.join(REPO, "docs", "img"), exist_ok=True)
     shutil.copy(svg, os.path.join(REPO, "docs", "img", "bench-latency.svg"))
     with open(doc) as f:
         text = f.read()
-    begin, end = "<!-- results:begin (written by src/bench/run --docs) -->", "<!-- results:end -->"
-    i, j = text.index(begin) + len(begin), text.index(end)
+    for name, content in (("results", table), ("targets", targets)):
+        begin, end = f"<!-- {name}:begin (written by src/bench/run --docs) -->", f"<!-- {name}:end -->"
+        i, j = text.index(begin) + len(begin), text.index(end)
+        text = text[:i] + "\n" + content + text[j:]
     with open(doc, "w") as f:
-        f.write(text[:i] + "\n" + table + text[j:])
+        f.write(text)
 
 
 def cpu_model():
@@ -756,9 +1018,9 @@ def cpu_model():
     return platform.machine()
 
 
-def java_version():
+def java_version(home=None):
     try:
-        java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
+        java = os.path.join(home, "bin", "java") if home else "java"
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
         return "JDK " + out.split('"')[1]
     except (OSError, IndexError, subprocess.TimeoutExpired):

@@ -57,6 +57,8 @@ final class Daemon {
                     .dup2(2, 2)
                     .dup2(pipe[1], REPORT_FD)
                     .newSession(true)
+                    // as the launcher starts the JVM: SIGCHLD read from a signalfd (nativ/SignalFd)
+                    .blockSignals(org.jmaster.nativ.Signals.SIGCHLD)
                     .build());
         } catch (NativeException e) {
             Terminal.fatal("spawn " + argv.get(0) + ": " + e.strerror());

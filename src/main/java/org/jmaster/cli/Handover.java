@@ -1,20 +1,15 @@
 package org.jmaster.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.jmaster.log.Severity;
+import org.jmaster.log.LogSink;
+import org.jmaster.log.MasterLog;
 import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.PollSet;
 import org.jmaster.net.SocketActivation;
-import org.slf4j.LoggerFactory;
 
 /**
  * Binary upgrade, the new master's side (the old master's is
@@ -33,6 +28,8 @@ final class Handover {
     static final String METRICS = "jmaster.metrics";
     /** How long the new master waits for {@code go} after {@code ready}; the old one answers at once. */
     private static final int GO_TIMEOUT_MS = 60_000;
+    /** How the log writes a fatal line's text (Postfix's msg_fatal). */
+    private static final String FATAL = "fatal: ";
 
     private final long previousPid;
     private final long generation;
@@ -40,7 +37,7 @@ final class Handover {
     private final int[] retiring;
     private final SocketActivation pool;
     private int handshake;
-    private AppenderBase<ILoggingEvent> tap;
+    private LogSink tap;
 
     private Handover(long previousPid, long generation, boolean inPlace, int[] retiring, SocketActivation pool,
                      int handshake) {
@@ -151,22 +148,13 @@ final class Handover {
 
     /** Every {@code fatal:} line goes to the old master too, which logs it as the reason of the failure. */
     private void reportFatalLines() {
-        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        tap = new AppenderBase<>() {
-            @Override
-            protected void append(ILoggingEvent e) {
-                if (e.getLevel() == Level.ERROR && e.getMarkerList() != null
-                        && e.getMarkerList().contains(Severity.FATAL) && handshake >= 0) {
-                    String text = e.getFormattedMessage().replace('\n', ' ');
-                    Fds.writeQuietly(handshake, ("failed " + text + "\n").getBytes(StandardCharsets.UTF_8));
-                }
+        tap = (severity, tag, pid, text) -> {
+            if (text.startsWith(FATAL) && handshake >= 0) {
+                String reason = text.substring(FATAL.length()).replace('\n', ' ');
+                Fds.writeQuietly(handshake, ("failed " + reason + "\n").getBytes(StandardCharsets.UTF_8));
             }
         };
-        tap.setContext(ctx);
-        tap.setName("upgrade-handshake");
-        tap.start();
-        root.addAppender(tap);
+        MasterLog.observe(tap);
     }
 
     /**
@@ -200,9 +188,7 @@ final class Handover {
 
     private void stopReporting() {
         if (tap != null) {
-            LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-            ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(tap);
-            tap.stop();
+            MasterLog.unobserve(tap);
             tap = null;
         }
         Fds.closeQuietly(handshake);

@@ -17,6 +17,7 @@ import org.jmaster.control.ControlServer;
 import org.jmaster.control.MetricsServer;
 import org.jmaster.control.Notifier;
 import org.jmaster.log.MasterLog;
+import org.jmaster.log.LogSink;
 import org.jmaster.log.Severity;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.Users;
@@ -89,7 +90,11 @@ public final class Main {
         boolean byDefault = opts.configDir().isEmpty() && (mailConfig == null || mailConfig.isEmpty());
         String dir = opts.configDir().orElseGet(() -> ConfigDirectory.fromMailConfig(mailConfig));
         Path configDir = Path.of(dir).toAbsolutePath().normalize();
-        System.exit(new Main(opts, configDir, byDefault).run());
+        int rc = new Main(opts, configDir, byDefault).run();
+        if (Boolean.getBoolean("jmaster.training")) {
+            OperatorCommands.rehearse();
+        }
+        System.exit(rc);
     }
 
     /** Whether the master stays in the foreground: {@code -d}, {@code -i}, or {@code -s} without {@code -w}. */
@@ -165,12 +170,16 @@ public final class Main {
      */
     private static void watchStartup(int fd) {
         MasterLog.silence();
-        MasterLog.observe((severity, tag, pid, text) -> {
+        startupWatcher = (severity, tag, pid, text) -> {
             if (severity <= 4 && !MasterLog.writesToStderr()) {
                 Fds.writeQuietly(fd, (text.replace('\n', ' ') + "\n").getBytes(StandardCharsets.UTF_8));
             }
-        });
+        };
+        MasterLog.observe(startupWatcher);
     }
+
+    /** {@link #watchStartup}'s observer, until the daemon serves. */
+    private static LogSink startupWatcher;
 
     /** Where a detached daemon's log goes, for the terminal when it fails. */
     private static String whereTheLogIs(MainConfig main) {
@@ -325,7 +334,7 @@ public final class Main {
         notifier.ready(supervisor.summary());
         notifier.startWatchdog(supervisor.loop());
         if (opts.daemonPipe() >= 0) {
-            MasterLog.observe(null);
+            MasterLog.unobserve(startupWatcher);
             Daemon.reportStarted(opts.daemonPipe());
         }
         return supervisor.run();

@@ -24,9 +24,15 @@ import org.jmaster.supervisor.Supervisor;
  * from the moment its name exists ({@link PrivateListener#listen}), and every connection's peer must
  * pass {@link PeerRule} or is closed unanswered with a (rate-limited) warning. Served by the master's
  * event loop ({@link OneShotServer}: bounded connections, fixed buffers).
+ *
+ * <p>Jackson is loaded at the first command that answers JSON, not at start: its mapper is ~370
+ * classes, a master that nobody asks never needs them (issue 14).
  */
 public final class ControlServer {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The mapper, made on first use (the holder idiom: loading this class loads Jackson). */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     private final OneShotServer server;
 
@@ -128,7 +134,7 @@ public final class ControlServer {
 
     static byte[] json(Object value) {
         try {
-            return (JSON.writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8);
+            return (Json.MAPPER.writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -1,13 +1,10 @@
 package org.jmaster.log;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Where the master's log lines go, chosen from main.cf and the command line:
@@ -76,11 +73,16 @@ public final class MasterLog {
     }
 
     /**
-     * Hands every line to {@code observer} too, whatever the destinations are (null: stop). The
-     * detached daemon uses it to tell the waiting command on the terminal why it failed.
+     * Hands every line to {@code observer} too, whatever the destinations are, until
+     * {@link #unobserve}. The detached daemon uses it to tell the waiting command on the terminal why
+     * it failed; a master started by an upgrade, to tell the old master.
      */
     public static void observe(LogSink observer) {
-        appender().setObserver(observer);
+        appender().addObserver(observer);
+    }
+
+    public static void unobserve(LogSink observer) {
+        appender().removeObserver(observer);
     }
 
     /** Whether lines go to standard error now. */
@@ -108,12 +110,20 @@ public final class MasterLog {
         root().setLevel(verbose ? Level.DEBUG : Level.INFO);
     }
 
-    private static Logger root() {
-        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        return ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private static Root root() {
+        return Root.ROOT;
+    }
+
+    /** The one level of every logger ({@link PostfixLoggerProvider}). */
+    private static final class Root {
+        static final Root ROOT = new Root();
+
+        void setLevel(Level level) {
+            PostfixLoggerProvider.setLevel(level);
+        }
     }
 
     private static PostfixAppender appender() {
-        return (PostfixAppender) root().getAppender("postfix");
+        return PostfixLoggerProvider.appender();
     }
 }

@@ -1,17 +1,15 @@
 package org.jmaster.log;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Marker;
+import org.slf4j.event.Level;
 
 /** Formats SLF4J events the way Postfix's msg(3) does and hands them to every configured sink. */
-final class PostfixAppender extends AppenderBase<ILoggingEvent> {
+final class PostfixAppender {
     private final List<LogSink> sinks = new CopyOnWriteArrayList<>();
     private volatile String tag = "master";
-    private volatile LogSink observer;
+    private final List<LogSink> observers = new CopyOnWriteArrayList<>();
     private final long pid = ProcessHandle.current().pid();
 
     void setTag(String tag) {
@@ -22,9 +20,13 @@ final class PostfixAppender extends AppenderBase<ILoggingEvent> {
         return tag;
     }
 
-    /** A sink that also gets every line, whatever the configured sinks are; null: none. */
-    void setObserver(LogSink observer) {
-        this.observer = observer;
+    /** A sink that also gets every line, whatever the configured sinks are. */
+    void addObserver(LogSink observer) {
+        observers.add(observer);
+    }
+
+    void removeObserver(LogSink observer) {
+        observers.remove(observer);
     }
 
     /** Whether standard error is among the configured sinks. */
@@ -43,22 +45,18 @@ final class PostfixAppender extends AppenderBase<ILoggingEvent> {
         }
     }
 
-    @Override
-    protected void append(ILoggingEvent event) {
-        String message = event.getFormattedMessage();
-        Throwable thrown = event.getThrowableProxy() == null ? null
-                : ((ch.qos.logback.classic.spi.ThrowableProxy) event.getThrowableProxy()).getThrowable();
+    /** One event, one line per line of its text, to every sink; events of several threads do not mix. */
+    synchronized void append(Level level, Marker marker, String message, Throwable thrown) {
         if (thrown != null) {
             message = message + ": " + thrown;
         }
         String prefix;
         int severity;
-        Level level = event.getLevel();
         if (level == Level.ERROR) {
-            if (hasMarker(event, Severity.PANIC)) {
+            if (hasMarker(marker, Severity.PANIC)) {
                 prefix = "panic: ";
                 severity = 2;
-            } else if (hasMarker(event, Severity.FATAL)) {
+            } else if (hasMarker(marker, Severity.FATAL)) {
                 prefix = "fatal: ";
                 severity = 2;
             } else {
@@ -76,19 +74,17 @@ final class PostfixAppender extends AppenderBase<ILoggingEvent> {
             severity = 7;
         }
         String tagNow = tag;
-        LogSink watcher = observer;
         for (String line : (prefix + message).split("\n", -1)) {
             for (LogSink sink : sinks) {
                 sink.write(severity, tagNow, pid, line);
             }
-            if (watcher != null) {
+            for (LogSink watcher : observers) {
                 watcher.write(severity, tagNow, pid, line);
             }
         }
     }
 
-    private static boolean hasMarker(ILoggingEvent event, Marker wanted) {
-        List<Marker> markers = event.getMarkerList();
-        return markers != null && markers.contains(wanted);
+    private static boolean hasMarker(Marker marker, Marker wanted) {
+        return marker != null && marker.contains(wanted);
     }
 }

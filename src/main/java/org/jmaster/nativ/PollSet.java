@@ -6,8 +6,9 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
- * {@code poll(2)}. A PollSet is a reusable native {@code struct pollfd[]}: the event loop fills it
- * once per change of its watch set and polls it as often as it likes; {@link #poll} allocates
+ * {@code poll(2)}. A PollSet is a reusable native {@code struct pollfd[]}: the event loop keeps one
+ * entry per watched descriptor, changes one entry per change of its watch set ({@link #add},
+ * {@link #set}, {@link #removeSwap}) and polls it as often as it likes; {@link #poll} allocates
  * nothing. The buffer grows on demand (existing entries are kept) and is freed by the garbage
  * collector with this object. The static calls ({@link #waitReadable}, {@link #waitWritable},
  * {@link #pollFds}) wait on a few descriptors through a per-thread set. Has its own small binding
@@ -115,6 +116,27 @@ public final class PollSet {
         MEM.putInt(a + Abi.POLLFD_FD, fd);
         MEM.putShort(a + Abi.POLLFD_EVENTS, events);
         MEM.putShort(a + Abi.POLLFD_REVENTS, (short) 0);
+    }
+
+    /**
+     * Removes entry {@code i} by moving the last entry (its fd, events and revents) into its place;
+     * returns the old index of the entry that moved, or -1 when {@code i} was the last one.
+     */
+    public int removeSwap(int i) {
+        check(i);
+        int last = size - 1;
+        size = last;
+        if (i == last) {
+            return -1;
+        }
+        MEM.copyMemory(base + (long) last * Abi.POLLFD_SIZE, base + (long) i * Abi.POLLFD_SIZE, Abi.POLLFD_SIZE);
+        return last;
+    }
+
+    /** Forgets what the last {@link #poll} reported for entry {@code i}. */
+    public void clearRevents(int i) {
+        check(i);
+        MEM.putShort(base + (long) i * Abi.POLLFD_SIZE + Abi.POLLFD_REVENTS, (short) 0);
     }
 
     public int fd(int i) {

@@ -19,8 +19,8 @@ import java.util.Set;
  *       ({@code addclose} below the highest target, {@code addclosefrom_np} above), whether or not
  *       it is close-on-exec; the temporary descriptors made here are close-on-exec and closed
  *       before {@link #spawn} returns.</li>
- *   <li>A child starts with an empty signal mask and every catchable signal at SIG_DFL except
- *       SIGPIPE, which keeps this process's disposition.</li>
+ *   <li>A child starts with the signal mask of its plan (empty unless it says otherwise) and every
+ *       catchable signal at SIG_DFL except SIGPIPE, which keeps this process's disposition.</li>
  *   <li>Nothing here reaps: the caller opens the child's pidfd ({@link Processes#pidfdOpen}).</li>
  * </ul>
  *
@@ -106,9 +106,10 @@ public final class Spawn {
      * <p>The child gets: the plan's descriptors ({@code adddup2} per {@link SpawnPlan.Dup2},
      * {@code addopen} per {@link SpawnPlan.Open}), explicit closes of every unplanned descriptor
      * from 3 to the highest target, {@code addclosefrom_np(highest + 1)} for the rest, and the
-     * parent's 0–2 unless planned; an empty signal mask; every catchable signal at SIG_DFL except
-     * SIGPIPE, which keeps the parent's disposition (call {@link Signals#ignoreSigpipe()} once so that
-     * children inherit SIG_IGN, as Postfix's do); the plan's cwd, session or process group.
+     * parent's 0–2 unless planned; the plan's signal mask (empty by default); every catchable
+     * signal at SIG_DFL except SIGPIPE, which keeps the parent's disposition (call
+     * {@link Signals#ignoreSigpipe()} once so that children inherit SIG_IGN, as Postfix's do); the
+     * plan's cwd, session or process group.
      *
      * <p>A source that is also a target of the plan, or its own target, is first copied in the
      * parent to a temporary close-on-exec descriptor above the highest target; the child dup2s
@@ -171,8 +172,9 @@ public final class Spawn {
             }
 
             short flags = (short) (Abi.POSIX_SPAWN_SETSIGMASK | Abi.POSIX_SPAWN_SETSIGDEF);
-            long emptyMask = s.calloc(Abi.SIGSET_SIZE);
-            spawnCheck("posix_spawnattr_setsigmask", Lib.C.posix_spawnattr_setsigmask(attr, emptyMask), plan);
+            long mask = s.calloc(Abi.SIGSET_SIZE);
+            MEM.putLong(mask, plan.blockedSignals());
+            spawnCheck("posix_spawnattr_setsigmask", Lib.C.posix_spawnattr_setsigmask(attr, mask), plan);
             long defaults = s.calloc(Abi.SIGSET_SIZE);
             MEM.putLong(defaults, SIGDEFAULT_WORD0);
             spawnCheck("posix_spawnattr_setsigdefault", Lib.C.posix_spawnattr_setsigdefault(attr, defaults), plan);

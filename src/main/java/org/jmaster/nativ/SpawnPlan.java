@@ -19,7 +19,7 @@ import java.util.TreeSet;
  *
  * <p>Defaults: argv is {@code [path]}, the environment is empty (the child gets exactly what is
  * given, nothing of the parent's), the working directory is the parent's, same session and
- * process group as the parent. The path is used as is (no PATH search); a relative path is
+ * process group as the parent, no signal blocked. The path is used as is (no PATH search); a relative path is
  * resolved against the child's working directory.
  */
 public final class SpawnPlan {
@@ -68,6 +68,7 @@ public final class SpawnPlan {
     private final Integer processGroup;
     private final Set<Integer> targets;
     private final int highestTarget;
+    private final long blockedSignals;
 
     private SpawnPlan(Builder b) {
         this.path = b.path;
@@ -77,6 +78,7 @@ public final class SpawnPlan {
         this.cwd = b.cwd;
         this.newSession = b.newSession;
         this.processGroup = b.processGroup;
+        this.blockedSignals = b.blockedSignals;
         TreeSet<Integer> t = new TreeSet<>();
         for (FdAction a : fdActions) {
             if (!t.add(a.target())) {
@@ -99,8 +101,48 @@ public final class SpawnPlan {
         }
     }
 
+    /** This plan with environment entry {@code index} replaced by {@code entry}; the rest is shared, not checked again. */
+    private SpawnPlan(SpawnPlan p, List<String> env, List<FdAction> fdActions, Set<Integer> targets, int highestTarget) {
+        this.path = p.path;
+        this.argv = p.argv;
+        this.env = env;
+        this.fdActions = fdActions;
+        this.cwd = p.cwd;
+        this.newSession = p.newSession;
+        this.processGroup = p.processGroup;
+        this.targets = targets;
+        this.highestTarget = highestTarget;
+        this.blockedSignals = p.blockedSignals;
+    }
+
     public static Builder builder(String path) {
         return new Builder(path);
+    }
+
+    /**
+     * This plan with environment entry {@code index} replaced by {@code entry}: for a plan made once
+     * and spawned many times with one value that differs per child (Postfix's {@code GENERATION}).
+     * Only the new entry is checked.
+     */
+    public SpawnPlan withEnv(int index, String entry) {
+        Objects.checkIndex(index, env.size());
+        Scratch.utf8(entry);
+        String[] e = env.toArray(new String[0]);
+        e[index] = entry;
+        return new SpawnPlan(this, List.of(e), fdActions, targets, highestTarget);
+    }
+
+    /** This plan with one more descriptor, a dup of {@code source} at the unplanned {@code target}. */
+    public SpawnPlan withDup2(int source, int target) {
+        Dup2 d = new Dup2(source, target);
+        if (targets.contains(target)) {
+            throw new IllegalArgumentException("descriptor " + target + " planned twice");
+        }
+        List<FdAction> actions = new ArrayList<>(fdActions);
+        actions.add(d);
+        TreeSet<Integer> t = new TreeSet<>(targets);
+        t.add(target);
+        return new SpawnPlan(this, env, List.copyOf(actions), Collections.unmodifiableSet(t), Math.max(highestTarget, target));
     }
 
     public String path() {
@@ -134,6 +176,11 @@ public final class SpawnPlan {
     /** The process group to put the child in (0: a new one led by the child), or null for the parent's. */
     public Integer processGroup() {
         return processGroup;
+    }
+
+    /** The signals the child starts with blocked: bit {@code sig - 1} for signal {@code sig} (1..64). */
+    public long blockedSignals() {
+        return blockedSignals;
     }
 
     /** The planned descriptors. */
@@ -176,6 +223,7 @@ public final class SpawnPlan {
         private String cwd;
         private boolean newSession;
         private Integer processGroup;
+        private long blockedSignals;
 
         private Builder(String path) {
             this.path = Objects.requireNonNull(path, "path");
@@ -231,6 +279,17 @@ public final class SpawnPlan {
         /** Puts the child in process group {@code pgid}; 0 makes it the leader of a new group. */
         public Builder processGroup(int pgid) {
             this.processGroup = pgid;
+            return this;
+        }
+
+        /** The child starts with {@code signals} blocked (for a JVM that reads SIGCHLD from a signalfd). */
+        public Builder blockSignals(int... signals) {
+            for (int sig : signals) {
+                if (sig < 1 || sig > 64 || sig == Signals.SIGKILL || sig == Signals.SIGSTOP) {
+                    throw new IllegalArgumentException("cannot block signal " + sig);
+                }
+                blockedSignals |= 1L << (sig - 1);
+            }
             return this;
         }
 

@@ -1,8 +1,7 @@
 package org.jmaster.supervisor;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import org.jmaster.nativ.PollSet;
@@ -15,6 +14,10 @@ import org.slf4j.LoggerFactory;
  * thread that called {@link #run()}; no other thread may touch the loop or what its handlers own.
  * When no descriptor is ready and no timer is due, the thread sleeps in {@code poll(2)} without a
  * timeout: an idle master does not wake up.
+ *
+ * <p>The {@code pollfd} array is kept between rounds, one entry per watched descriptor: a watch, an
+ * unwatch or a pause changes one entry (an unwatch moves the last entry into the freed one), so a
+ * spawn or a reap with thousands of live children costs the same as with none.
  *
  * <p>Time comes from the loop's {@link Clock}, so that tests can drive timers and the policy with a
  * fake one; the supervisor reads the time through {@link #nanoTime} and {@link #currentTimeMillis}.
@@ -81,18 +84,32 @@ public final class EventLoop {
         }
     }
 
-    private record Watch(int fd, short events, Handler handler) {}
+    /** One watched descriptor and its entry ({@code slot}) in the poll set. */
+    private static final class Watch {
+        final int fd;
+        final short events;
+        final Handler handler;
+        int slot;
 
-    private final Map<Integer, Watch> watches = new HashMap<>();
+        Watch(int fd, short events, Handler handler, int slot) {
+            this.fd = fd;
+            this.events = events;
+            this.handler = handler;
+            this.slot = slot;
+        }
+    }
+
+    /** The watch of each descriptor, indexed by descriptor number; grows on demand. */
+    private Watch[] byFd = new Watch[64];
+    /** The watch of each poll set entry, indexed like the poll set. */
+    private Watch[] bySlot = new Watch[64];
     /** Watched descriptors left out of poll(2) until their timer fires (see {@link #pause}). */
     private final Map<Integer, Timer> paused = new HashMap<>();
     private final LogLimit failures = new LogLimit(this, 1000,
             n -> log.warn("{} more event handler failure(s) in the last second", n));
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
-    private final PollSet pollSet = new PollSet();
+    private final PollSet pollSet = new PollSet(64);
     private final Clock clock;
-    private Watch[] order = new Watch[0];
-    private boolean dirty = true;
     private boolean running;
     private long timerSeq;
 
@@ -123,24 +140,59 @@ public final class EventLoop {
     }
 
     private void watch(int fd, short events, Handler handler) {
-        watches.put(fd, new Watch(fd, events, handler));
-        // also when only the handler changed: the poll order holds the watch objects themselves
-        dirty = true;
+        if (fd < 0) {
+            throw new IllegalArgumentException("watch of descriptor " + fd);
+        }
+        Watch old = watchOf(fd);
+        if (old != null) {
+            // a new handler: this round's readiness was the old one's (set clears revents)
+            Watch w = new Watch(fd, events, handler, old.slot);
+            bySlot[w.slot] = w;
+            byFd[fd] = w;
+            pollSet.set(w.slot, isPaused(fd) ? -1 : fd, events);
+            return;
+        }
+        int slot = pollSet.add(fd, events);
+        Watch w = new Watch(fd, events, handler, slot);
+        if (slot >= bySlot.length) {
+            bySlot = Arrays.copyOf(bySlot, Math.max(slot + 1, bySlot.length * 2));
+        }
+        bySlot[slot] = w;
+        if (fd >= byFd.length) {
+            byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
+        }
+        byFd[fd] = w;
+    }
+
+    private Watch watchOf(int fd) {
+        return fd >= 0 && fd < byFd.length ? byFd[fd] : null;
     }
 
     /** Stops watching {@code fd}, and ends a pause of it: a later watch of the same number is a new one. */
     public void unwatch(int fd) {
-        if (watches.remove(fd) != null) {
-            dirty = true;
+        Watch w = watchOf(fd);
+        if (w != null) {
+            byFd[fd] = null;
+            int moved = pollSet.removeSwap(w.slot);
+            if (moved >= 0) {
+                Watch m = bySlot[moved];
+                m.slot = w.slot;
+                bySlot[w.slot] = m;
+                bySlot[moved] = null;
+            } else {
+                bySlot[w.slot] = null;
+            }
         }
-        Timer t = paused.remove(fd);
-        if (t != null) {
-            t.cancel();
+        if (!paused.isEmpty()) {
+            Timer t = paused.remove(fd);
+            if (t != null) {
+                t.cancel();
+            }
         }
     }
 
     public boolean isWatched(int fd) {
-        return watches.containsKey(fd);
+        return watchOf(fd) != null;
     }
 
     /**
@@ -150,22 +202,27 @@ public final class EventLoop {
      * came first. Pausing a paused or unwatched descriptor does nothing.
      */
     public void pause(int fd, long delayMillis) {
-        if (!watches.containsKey(fd) || paused.containsKey(fd)) {
+        Watch w = watchOf(fd);
+        if (w == null || paused.containsKey(fd)) {
             return;
         }
         Timer[] self = new Timer[1];
         self[0] = schedule(delayMillis, () -> {
             if (paused.get(fd) == self[0]) {
                 paused.remove(fd);
-                dirty = true;
+                Watch now = watchOf(fd);
+                if (now != null) {
+                    pollSet.set(now.slot, fd, now.events);
+                }
             }
         });
         paused.put(fd, self[0]);
-        dirty = true;
+        // poll(2) skips a negative descriptor
+        pollSet.set(w.slot, -1, w.events);
     }
 
     public boolean isPaused(int fd) {
-        return paused.containsKey(fd);
+        return !paused.isEmpty() && paused.containsKey(fd);
     }
 
     /** Runs {@code action} once after {@code delayMillis}. */
@@ -203,38 +260,26 @@ public final class EventLoop {
 
     /** One poll round: waits at most {@code timeoutMillis} (-1 forever), then runs due handlers and timers. */
     public void runOnce(int timeoutMillis) {
-        if (dirty) {
-            List<Watch> polled = new ArrayList<>(watches.size());
-            for (Watch w : watches.values()) {
-                if (!paused.containsKey(w.fd)) {
-                    polled.add(w);
-                }
+        int n = pollSet.poll(pollSet.size(), timeoutMillis);
+        // handlers may watch (a new entry at the end, revents 0), replace (revents cleared) or unwatch
+        // (the last entry moves into the freed one with its revents, and is looked at there)
+        for (int i = 0; n > 0 && i < pollSet.size(); i++) {
+            short rev = pollSet.revents(i);
+            if (rev == 0) {
+                continue;
             }
-            order = polled.toArray(new Watch[0]);
-            pollSet.reset(order.length);
-            for (int i = 0; i < order.length; i++) {
-                pollSet.set(i, order[i].fd, order[i].events);
+            pollSet.clearRevents(i);
+            n--;
+            Watch w = bySlot[i];
+            try {
+                w.handler.ready(w.fd, rev);
+            } catch (Throwable t) {
+                contained(t, "event handler for descriptor " + w.fd);
+                pause(w.fd, FAILED_HANDLER_PAUSE_MS);
             }
-            dirty = false;
-        }
-        int n = pollSet.poll(order.length, timeoutMillis);
-        if (n > 0) {
-            Watch[] round = order;
-            for (int i = 0; i < round.length; i++) {
-                short rev = pollSet.revents(i);
-                if (rev == 0) {
-                    continue;
-                }
-                Watch w = round[i];
-                // a handler earlier in this round may have removed or replaced this watch
-                if (watches.get(w.fd) == w && !paused.containsKey(w.fd)) {
-                    try {
-                        w.handler.ready(w.fd, rev);
-                    } catch (Throwable t) {
-                        contained(t, "event handler for descriptor " + w.fd);
-                        pause(w.fd, FAILED_HANDLER_PAUSE_MS);
-                    }
-                }
+            if (bySlot[i] != w) {
+                // this entry was unwatched: another one may have moved into it
+                i--;
             }
         }
         runDueTimers();

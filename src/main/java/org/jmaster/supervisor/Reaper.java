@@ -32,8 +32,8 @@ final class Reaper {
             return;
         }
         Service s = c.service;
-        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
         if (st.kind() == ExitStatus.Kind.STOPPED) {
+            String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
             log.warn("process {} pid {} stopped by signal {}", path, c.pid, st.code());
             return;
         }
@@ -45,7 +45,7 @@ final class Reaper {
         count(s, st, normal);
         boolean told = master.shuttingDown || s.removed;
         if (!normal) {
-            logAbnormal(s, c, st, path, told);
+            logAbnormal(s, c, st, told);
         }
         boolean quick = master.loop.nanoTime() - c.startNanos < ChildProtocol.QUICK_EXIT_NANOS;
         boolean proven = c.proven || s.protocol.provenAtExit(normal, quick);
@@ -58,11 +58,11 @@ final class Reaper {
         }
         forget(c);
         if (end == ChildEnd.QUIET_EXIT) {
-            log.warn("process {} pid {} exited without taking a request", path, c.pid);
+            log.warn("process {} pid {} exited without taking a request", execPath(s), c.pid);
             s.error("pid " + c.pid + " exited without taking a request");
         }
         if (end != ChildEnd.FINE) {
-            master.throttler.failedStart(s, path, end == ChildEnd.QUIET_EXIT ? "exited without taking a request"
+            master.throttler.failedStart(s, execPath(s), end == ChildEnd.QUIET_EXIT ? "exited without taking a request"
                     : st.kind() == ExitStatus.Kind.EXITED ? "exit status " + st.code() : "killed by signal " + st.code());
         }
         master.availability.listen(s);
@@ -80,6 +80,11 @@ final class Reaper {
                 "age_ms", (master.loop.nanoTime() - c.startNanos) / 1_000_000L);
     }
 
+    /** The command's path, for the lines about an end that is not fine (not made for every reap). */
+    private String execPath(Service s) {
+        return s.entry.execPath(master.settings.daemonDirectory()).toString();
+    }
+
     private static void count(Service s, ExitStatus st, boolean normal) {
         if (normal) {
             s.exitsNormal++;
@@ -90,11 +95,16 @@ final class Reaper {
         }
     }
 
-    private static void logAbnormal(Service s, Child c, ExitStatus st, String path, boolean told) {
+    private void logAbnormal(Service s, Child c, ExitStatus st, boolean told) {
         if (told) {
             // we told it to go; how a daemon leaves on SIGTERM (cleanup exits 15) is no news
-            log.debug("process {} pid {} {} after SIGTERM", path, c.pid, st);
-        } else if (st.kind() == ExitStatus.Kind.EXITED) {
+            if (log.isDebugEnabled()) {
+                log.debug("process {} pid {} {} after SIGTERM", execPath(s), c.pid, st);
+            }
+            return;
+        }
+        String path = execPath(s);
+        if (st.kind() == ExitStatus.Kind.EXITED) {
             log.warn("process {} pid {} exit status {}", path, c.pid, st.code());
             s.error("pid " + c.pid + " exit status " + st.code());
         } else {

@@ -75,6 +75,9 @@ final class Service {
     Admission.Rules admission;
     TokenBucket rate;
 
+    /** A Postfix-protocol child's plan, without and with stress; written by {@link Spawner}, which checks they are current. */
+    final Spawner.Template[] spawnTemplates = new Spawner.Template[2];
+
     // written by Prefork
     int preforkRamp = 1;
     EventLoop.Timer preforkTimer;

@@ -2,6 +2,7 @@ package org.jmaster.supervisor;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.SignalFd;
 import org.jmaster.nativ.Signals;
 import sun.misc.Signal;
 
@@ -10,6 +11,10 @@ import sun.misc.Signal;
  * sets a bit and writes one byte to a non-blocking pipe; the loop drains the pipe and handles what
  * arrived: USR1 (reopen the log) first, then HUP before CHLD before USR2 (upgrade) before TERM/INT.
  * The signal thread owns nothing else.
+ *
+ * <p>SIGCHLD comes once per child that exits, and the JDK runs each delivered signal on a new
+ * thread. When SIGCHLD is blocked in every thread (the launcher starts the JVM so), it is read from
+ * a {@link SignalFd} in the loop instead: no thread per exit. Otherwise it is handled like the rest.
  *
  * <p>USR2 is HotSpot's own suspend/resume signal on Linux unless {@code _JAVA_SR_SIGNUM} moves it
  * (the launcher moves it to {@value #SR_SIGNUM}); {@code sun.misc.Signal} would take USR2 anyway and
@@ -47,7 +52,15 @@ final class SignalRelay {
         install(Signals.SIGINT);
         install(Signals.SIGUSR1);
         if (reapOrphans) {
-            install(Signals.SIGCHLD);
+            if (SignalFd.blockedInEveryThread(Signals.SIGCHLD)) {
+                loop.watchRead(SignalFd.open(Signals.SIGCHLD), (fd, rev) -> {
+                    if (SignalFd.drain(fd)) {
+                        listener.childExited();
+                    }
+                });
+            } else {
+                install(Signals.SIGCHLD);
+            }
         }
         if (usr2IsFree()) {
             install(Signals.SIGUSR2);

@@ -56,12 +56,58 @@ final class Spawner {
                     + " or throttled (" + s.label() + ")");
         }
         long gen = ++generation;
-        List<String> argv = jitter(s, s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
-                s.stressEligible(), master.availability.stressed(s)));
-        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
-        SpawnPlan.Builder plan = builder(s, path, argv, environment(s, Map.of("GENERATION", Long.toOctalString(gen))));
-        if (plan == null) {
+        boolean stressed = master.availability.stressed(s);
+        Template t = s.settings.maxUseJitter() > 0 ? jittered(s, stressed) : template(s, stressed);
+        if (t == null) {
             return false;
+        }
+        SpawnPlan plan = t.generationIndex < 0 ? t.plan
+                : t.plan.withEnv(t.generationIndex, "GENERATION=" + Long.toOctalString(gen));
+        int pid = launch(s, plan, t.path);
+        if (pid < 0) {
+            return false;
+        }
+        track(s, pid, gen, t.argv, why);
+        if (s.conditionalWakeupPending) {
+            s.conditionalWakeupPending = false;
+            master.wakeups.start(s);
+        }
+        master.availability.listen(s);
+        return true;
+    }
+
+    /**
+     * What a Postfix-protocol child of {@code s} gets, all but its {@code GENERATION}: made once per
+     * service, stress state and generation of what it is made from (the entry, main.cf's settings,
+     * the base environment, the status channel, what children inherit), and made again after a
+     * reload or a channel restart replaced any of those. Null, logged and throttled, when it cannot
+     * be made (see {@link #builder}).
+     */
+    private Template template(Service s, boolean stressed) {
+        int k = stressed ? 1 : 0;
+        Template t = s.spawnTemplates[k];
+        if (t != null && t.entry == s.entry && t.settings == master.settings && t.environment == master.environment
+                && t.channel == s.channel && t.inheritance == s.inheritance) {
+            return t;
+        }
+        t = makeTemplate(s, stressed, s.entry.childArgv(master.foreground, master.verbose, s.listeners.size(),
+                s.stressEligible(), stressed));
+        s.spawnTemplates[k] = t;
+        return t;
+    }
+
+    /** {@code -M max_use_jitter}: argv differs per child, so the plan is made for each one. */
+    private Template jittered(Service s, boolean stressed) {
+        return makeTemplate(s, stressed, jitter(s, s.entry.childArgv(master.foreground, master.verbose,
+                s.listeners.size(), s.stressEligible(), stressed)));
+    }
+
+    private Template makeTemplate(Service s, boolean stressed, List<String> argv) {
+        String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
+        List<String> env = environment(s, Map.of("GENERATION", "0"));
+        SpawnPlan.Builder plan = builder(s, path, argv, env);
+        if (plan == null) {
+            return null;
         }
         plan.dup2(master.flowPipe[0], FLOW_READ_FD)
                 .dup2(master.flowPipe[1], FLOW_WRITE_FD)
@@ -69,17 +115,47 @@ final class Spawner {
         for (int i = 0; i < s.listeners.size(); i++) {
             plan.dup2(s.listeners.get(i).fd(), LISTEN_FD + i);
         }
-        int pid = launch(s, plan, path);
-        if (pid < 0) {
-            return false;
+        stderrNull(s, plan);
+        // -M env=GENERATION=... wins over ours, as it always has
+        int index = s.settings.exec().env().containsKey("GENERATION") ? -1 : indexOf(env, "GENERATION=");
+        return new Template(plan.build(), path, List.copyOf(argv), index, s.entry, master.settings,
+                master.environment, s.channel, s.inheritance);
+    }
+
+    private static int indexOf(List<String> env, String prefix) {
+        for (int i = 0; i < env.size(); i++) {
+            if (env.get(i).startsWith(prefix)) {
+                return i;
+            }
         }
-        track(s, pid, gen, argv, why);
-        if (s.conditionalWakeupPending) {
-            s.conditionalWakeupPending = false;
-            master.wakeups.start(s);
+        return -1;
+    }
+
+    /** A Postfix-protocol child's plan without its GENERATION, and what it was made from. */
+    static final class Template {
+        final SpawnPlan plan;
+        final String path;
+        final List<String> argv;
+        /** Where GENERATION goes in the environment, or -1 when -M env sets it. */
+        final int generationIndex;
+        final Object entry;
+        final Object settings;
+        final Object environment;
+        final Object channel;
+        final Object inheritance;
+
+        Template(SpawnPlan plan, String path, List<String> argv, int generationIndex, Object entry, Object settings,
+                 Object environment, Object channel, Object inheritance) {
+            this.plan = plan;
+            this.path = path;
+            this.argv = argv;
+            this.generationIndex = generationIndex;
+            this.entry = entry;
+            this.settings = settings;
+            this.environment = environment;
+            this.channel = channel;
+            this.inheritance = inheritance;
         }
-        master.availability.listen(s);
-        return true;
     }
 
     /**
@@ -106,7 +182,7 @@ final class Spawner {
         for (int i = 0; i < n; i++) {
             plan.dup2(s.listeners.get(i).fd(), 3 + i);
         }
-        int pid = launch(s, plan, path);
+        int pid = launch(s, stderrNull(s, plan).build(), path);
         if (pid < 0) {
             return;
         }
@@ -191,7 +267,7 @@ final class Spawner {
         List<String> argv = plainArgv(s);
         String path = s.entry.execPath(master.settings.daemonDirectory()).toString();
         SpawnPlan.Builder plan = builder(s, path, argv, environment(s, connectionEnvironment(conn, peer)));
-        int pid = plan == null ? -1 : launch(s, plan.dup2(conn, 0).dup2(conn, 1), path);
+        int pid = plan == null ? -1 : launch(s, stderrNull(s, plan.dup2(conn, 0).dup2(conn, 1)).build(), path);
         if (pid < 0) {
             return;
         }
@@ -252,15 +328,25 @@ final class Spawner {
         return out;
     }
 
-    /** posix_spawn with its stderr plan; on failure logs, throttles the service and returns -1. */
-    private int launch(Service s, SpawnPlan.Builder plan, String path) {
-        StderrPlan err = stderrPlan(s, plan);
+    /**
+     * posix_spawn of {@code plan} (with {@code -M stderr=null} already in it), plus the stderr pipe of
+     * {@code -M stderr=log}; on failure logs, throttles the service and returns -1.
+     */
+    private int launch(Service s, SpawnPlan plan, String path) {
+        int[] pipe = s.settings.stderr() == ServiceSettings.Stderr.LOG ? Fds.pipe(false) : null;
         try {
-            int pid = Spawn.spawn(plan.build());
-            err.started(s, pid);
+            int pid = Spawn.spawn(pipe == null ? plan : plan.withDup2(pipe[1], 2));
+            if (pipe != null) {
+                Fds.closeQuietly(pipe[1]);
+                Fds.setNonBlocking(pipe[0], true);
+                ChildOutput.watch(master.loop, pipe[0], s.entry.extName(), pid, s.stderrBudget);
+            }
             return pid;
         } catch (NativeException e) {
-            err.abandon();
+            if (pipe != null) {
+                Fds.closeQuietly(pipe[0]);
+                Fds.closeQuietly(pipe[1]);
+            }
             log.warn("master_spawn: exec {}: {}", path, e.strerror());
             master.throttler.cannotStart(s, path, "exec " + path + ": " + e.strerror());
             return -1;
@@ -301,42 +387,15 @@ final class Spawner {
         }
     }
 
-    /** Where the child's stderr goes: {@code -M stderr=}, default inherit for Postfix's protocol, else log. */
-    private StderrPlan stderrPlan(Service s, SpawnPlan.Builder plan) {
-        ServiceSettings.Stderr mode = s.settings.stderr();
-        if (mode == ServiceSettings.Stderr.LOG) {
-            int[] pipe = Fds.pipe(false);
-            plan.dup2(pipe[1], 2);
-            return new StderrPlan(pipe);
-        }
-        if (mode == ServiceSettings.Stderr.NULL) {
+    /**
+     * Where the child's stderr goes ({@code -M stderr=}, default inherit for Postfix's protocol, else
+     * log): {@code null} is part of the plan; {@code log} is a pipe per child ({@link #launch}).
+     */
+    private static SpawnPlan.Builder stderrNull(Service s, SpawnPlan.Builder plan) {
+        if (s.settings.stderr() == ServiceSettings.Stderr.NULL) {
             plan.open(2, "/dev/null", Fds.O_WRONLY);
         }
-        return new StderrPlan(null);
-    }
-
-    /** The master's end of a child's stderr pipe, if the child has one. */
-    private final class StderrPlan {
-        private final int[] pipe;
-
-        StderrPlan(int[] pipe) {
-            this.pipe = pipe;
-        }
-
-        void abandon() {
-            if (pipe != null) {
-                Fds.closeQuietly(pipe[0]);
-                Fds.closeQuietly(pipe[1]);
-            }
-        }
-
-        void started(Service s, int pid) {
-            if (pipe != null) {
-                Fds.closeQuietly(pipe[1]);
-                Fds.setNonBlocking(pipe[0], true);
-                ChildOutput.watch(master.loop, pipe[0], s.entry.extName(), pid, s.stderrBudget);
-            }
-        }
+        return plan;
     }
 
     /**

@@ -10,13 +10,11 @@ import org.slf4j.LoggerFactory;
  * sends is not trusted: the warnings about it draw from the service's child log budget
  * ({@link ChildOutput.Budget}, shared with the children's stderr; the channel is shared by all
  * children of a service, and the pid in a frame is only a claim), and a readable channel is read
- * for at most {@link #BATCH} frames per turn of the loop, so a child that floods the channel can
- * neither flood the log nor keep the loop from serving anything else.
+ * once, for at most {@link StatusChannel#BATCH} frames, per turn of the loop, so a child that floods
+ * the channel can neither flood the log nor keep the loop from serving anything else.
  */
 final class StatusEvents {
     private static final Logger log = LoggerFactory.getLogger("master");
-    /** Frames handled per readiness of a channel before the loop attends to other descriptors. */
-    static final int BATCH = 64;
     private final Supervisor master;
 
     StatusEvents(Supervisor master) {
@@ -24,16 +22,13 @@ final class StatusEvents {
     }
 
     void watch(Service s, StatusChannel ch) {
-        master.loop.watchRead(ch.masterFd, (fd, rev) -> {
-            for (int i = 0; i < BATCH && !ch.isClosed() && readOne(s, ch); i++) {
-                // a bounded batch: the loop polls again, and other descriptors get their turn
-            }
-        });
+        // one read per turn of the loop: the loop polls again, and other descriptors get their turn
+        master.loop.watchRead(ch.masterFd, (fd, rev) -> readBatch(s, ch));
     }
 
     /** Handles everything already waiting on {@code ch}, e.g. before a child's exit is processed. */
     void drain(Service s, StatusChannel ch) {
-        while (!ch.isClosed() && readOne(s, ch)) {
+        while (!ch.isClosed() && readBatch(s, ch)) {
             // keep going while frames arrive
         }
     }
@@ -43,53 +38,68 @@ final class StatusEvents {
         return s.stderrBudget.takeStatus(master.loop, s.entry.extName());
     }
 
-    /** Reads and handles one frame; false when nothing was there. */
-    private boolean readOne(Service s, StatusChannel ch) {
-        StatusChannel.Frame f;
+    /** Reads once and handles every frame that came; false when nothing was there. */
+    private boolean readBatch(Service s, StatusChannel ch) {
+        int n;
         try {
-            f = ch.read();
+            n = ch.read();
         } catch (RuntimeException e) {
             log.warn("master_status_event: read: {}", e.getMessage());
             return false;
         }
-        if (f == null) {
+        if (n < 0) {
             return false;
         }
-        if (f.length() == 0) {
+        if (n == 0) {
             // impossible while the master holds the child end; never spin on it
             log.warn("service {}: master_status_event: read EOF status", s.label());
             master.loop.unwatch(ch.masterFd);
             return false;
         }
-        s.statusFrames++;
-        if (f.length() < StatusChannel.FRAME) {
-            if (budget(s)) {
-                log.warn("service {}: child (pid {}) sent partial status update ({} bytes)", s.label(), f.pid(),
-                        f.length());
-            }
-            return true;
+        int frames = ch.frames();
+        // a frame may close the channel (a stress restart): the rest of the batch goes with it, as
+        // Postfix's would, unread
+        for (int i = 0; i < frames && !ch.isClosed(); i++) {
+            handle(s, ch, i);
         }
-        Child c = master.children.get(f.pid());
+        int tail = ch.tail();
+        if (tail > 0 && !ch.isClosed()) {
+            s.statusFrames++;
+            if (budget(s)) {
+                log.warn("service {}: child (pid {}) sent partial status update ({} bytes)", s.label(),
+                        ch.pid(frames), tail);
+            }
+        }
+        return true;
+    }
+
+    /** Handles frame {@code i} of the last read. */
+    private void handle(Service s, StatusChannel ch, int i) {
+        s.statusFrames++;
+        int pid = ch.pid(i);
+        Child c = master.children.get(pid);
         if (c == null) {
             if (log.isDebugEnabled() && budget(s)) {
-                log.debug("master_status_event: status from unknown pid {}", f.pid());
+                log.debug("master_status_event: status from unknown pid {}", pid);
             }
-            return true;
+            return;
         }
-        if (c.generation != f.gen()) {
+        long gen = ch.generation(i);
+        if (c.generation != gen) {
             if (budget(s)) {
-                log.info("ignoring status update from child pid {} generation {}", f.pid(), f.gen());
+                log.info("ignoring status update from child pid {} generation {}", pid, gen);
             }
-            return true;
+            return;
         }
         if (c.service != s) {
             if (budget(s)) {
-                log.warn("service {}: status frame from pid {} of service {}: ignored", s.label(), f.pid(),
+                log.warn("service {}: status frame from pid {} of service {}: ignored", s.label(), pid,
                         c.service.label());
             }
-            return true;
+            return;
         }
-        switch (f.avail()) {
+        int avail = ch.avail(i);
+        switch (avail) {
             case StatusChannel.STAT_AVAIL:
                 if (s.becameIdle(c)) {
                     master.throttler.completed(s);
@@ -109,10 +119,8 @@ final class StatusEvents {
             default:
                 // Postfix's text, with its arguments swapped back into the order the words promise
                 if (budget(s)) {
-                    log.warn("master_status_event: ignoring unknown status: {} allegedly from pid: {}", f.avail(),
-                            f.pid());
+                    log.warn("master_status_event: ignoring unknown status: {} allegedly from pid: {}", avail, pid);
                 }
         }
-        return true;
     }
 }

@@ -399,8 +399,10 @@ public final class Supervisor {
         s.conditionalWakeupPending = s.entry.conditionalWakeup();
         wakeups.start(s);
         availability.listen(s);
-        log.debug("service {}: started, {} listener(s) {}", s.label(), s.listeners.size(),
-                s.listeners.stream().map(Listener::endpoint).toList());
+        if (log.isDebugEnabled()) {
+            log.debug("service {}: started, {} listener(s) {}", s.label(), s.listeners.size(),
+                    s.listeners.stream().map(Listener::endpoint).toList());
+        }
     }
 
     /**
@@ -715,7 +717,9 @@ public final class Supervisor {
             }
         }
         Listeners.close(s.listeners);
-        log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
+        if (log.isDebugEnabled()) {
+            log.debug("service {}: removed, {} child(ren) told to terminate", s.label(), s.totalProc());
+        }
     }
 
     /**

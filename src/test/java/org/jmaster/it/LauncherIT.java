@@ -50,6 +50,62 @@ class LauncherIT {
                 + ", which has no bin/java; jmaster needs Java 17 or later\n");
     }
 
+    /**
+     * Without JAVA_HOME the launcher runs the newest JDK it finds (the PATH's java and those in
+     * /usr/lib/jvm), not the PATH's first; with JAVA_HOME, that one, even when a newer one is
+     * installed. The PATH's java here is a stand-in that calls itself Java 17 and says when it runs.
+     */
+    @Test
+    void theNewestJdkFoundRunsUnlessJavaHomeSaysOtherwise() throws Exception {
+        int newest = -1;
+        try (Stream<Path> s = Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path jdk : s.toList()) {
+                newest = Math.max(newest, feature(jdk));
+            }
+        } catch (java.io.IOException e) {
+            // no /usr/lib/jvm
+        }
+        assumeTrue(newest > 17, "skipped: no JDK newer than 17 in /usr/lib/jvm");
+        String archive = "jmaster-jdk" + newest + "-";
+        Path fake = Files.createDirectories(tmp.resolve("jdk-17/bin"));
+        Files.writeString(tmp.resolve("jdk-17/release"), "JAVA_VERSION=\"17.0.99\"\n");
+        Files.writeString(fake.resolve("java"), "#!/bin/sh\necho 'the PATH java ran'\nexit 3\n");
+        fake.resolve("java").toFile().setExecutable(true);
+        Path home = ClassDataTrainingIT.sourceTreeCopy(tmp.resolve("home"));
+        Path conf = Files.createDirectories(tmp.resolve("conf"));
+        Files.writeString(conf.resolve("main.cf"), "queue_directory = " + tmp.resolve("queue") + "\n");
+        String path = "PATH=" + fake + ":/usr/bin:/bin";
+
+        PackagesIT.Result newer = PackagesIT.run(null, "env", "-u", "JAVA_HOME", path,
+                home.resolve("master").toString(), "-c", conf.toString(), "-t");
+        assertThat(newer.rc()).as(newer.out()).isZero();
+        assertThat(newer.out()).doesNotContain("the PATH java ran");
+        try (Stream<Path> s = Files.list(home.resolve("target"))) {
+            assertThat(s.map(p -> p.getFileName().toString()).toList())
+                    .as("the archive of the JDK that ran").anyMatch(n -> n.startsWith(archive));
+        }
+
+        PackagesIT.Result chosen = PackagesIT.run(null, "env", "JAVA_HOME=" + tmp.resolve("jdk-17"), path,
+                home.resolve("master").toString(), "-c", conf.toString(), "-t");
+        assertThat(chosen.rc()).isEqualTo(3);
+        assertThat(chosen.out()).contains("the PATH java ran");
+    }
+
+    /** The feature release a JDK's release file names, or -1. */
+    private static int feature(Path jdk) {
+        try {
+            for (String line : Files.readAllLines(jdk.resolve("release"))) {
+                if (line.startsWith("JAVA_VERSION=\"")) {
+                    String v = line.substring("JAVA_VERSION=\"".length());
+                    return Integer.parseInt(v.split("[.\"+-]")[0]);
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // not a JDK we can read
+        }
+        return -1;
+    }
+
     @Test
     void theTrainingRunGetsNoneOfTheOperatorsEnvironment() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "skipped: no python3 (.ci/run installs it)");

@@ -52,6 +52,17 @@ class PollTest {
         ps.set(1, pipes[1][0], PollSet.POLLIN);
         assertThat(ps.poll(0)).isEqualTo(1);
         assertThat(ps.events(1)).isEqualTo(PollSet.POLLIN);
+        // removing an entry moves the last one, with what poll reported for it, into its place
+        ps.add(pipes[2][1], PollSet.POLLOUT);
+        assertThat(ps.poll(0)).isEqualTo(2);
+        assertThat(ps.removeSwap(0)).isEqualTo(2);
+        assertThat(ps.size()).isEqualTo(2);
+        assertThat(ps.fd(0)).isEqualTo(pipes[2][1]);
+        assertThat(ps.revents(0)).isEqualTo(PollSet.POLLOUT);
+        ps.clearRevents(0);
+        assertThat(ps.revents(0)).isZero();
+        assertThat(ps.removeSwap(1)).isEqualTo(-1);
+        assertThat(ps.size()).isEqualTo(1);
         for (int[] p : pipes) {
             TestNative.close(p[0]);
             TestNative.close(p[1]);

@@ -314,4 +314,28 @@ class SpawnTest {
         assertThat(Proc.readAll(out[0]).trim()).isEqualTo("status=1");
         TestNative.close(out[0]);
     }
+
+    /**
+     * A plan may start the child with signals blocked (the detached master's JVM, which reads SIGCHLD
+     * from a signalfd).
+     */
+    @Test
+    void childStartsWithThePlansBlockedSignals() throws Exception {
+        int[] out = Fds.pipe(false);
+        // grep itself: a shell would clear its mask
+        int pid = Spawn.spawn(SpawnPlan.builder("/bin/grep")
+                .argv("grep", "SigBlk", "/proc/self/status")
+                .dup2(out[1], 1).open(2, "/dev/null", Fds.O_WRONLY)
+                .blockSignals(Signals.SIGCHLD, Signals.SIGUSR1).build());
+        TestNative.close(out[1]);
+        assertThat(Proc.reap(Processes.pidfdOpen(pid)).success()).isTrue();
+        String line = Proc.readAll(out[0]).trim();
+        TestNative.close(out[0]);
+        assertThat(Long.parseUnsignedLong(line.substring("SigBlk:".length()).trim(), 16))
+                .isEqualTo((1L << (Signals.SIGCHLD - 1)) | (1L << (Signals.SIGUSR1 - 1)));
+        assertThatThrownBy(() -> SpawnPlan.builder("/bin/true").blockSignals(Signals.SIGKILL))
+                .isInstanceOf(IllegalArgumentException.class);
+        // this JVM's threads did not start with SIGCHLD blocked
+        assertThat(SignalFd.blockedInEveryThread(Signals.SIGCHLD)).isFalse();
+    }
 }

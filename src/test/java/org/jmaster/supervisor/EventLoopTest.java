@@ -169,6 +169,79 @@ class EventLoopTest {
         }
     }
 
+    /**
+     * The poll set is changed one entry at a time (an unwatch moves the last entry into the freed
+     * one): after watches and unwatches in any order, exactly the watched, readable descriptors are
+     * served, each by its own handler, including one that moved while its round was under way.
+     */
+    @Test
+    void unwatchingInAnyOrderKeepsEveryOtherWatchServed() {
+        EventLoop loop = new EventLoop();
+        int n = 40;
+        int[][] pipes = new int[n][];
+        List<Integer> seen = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                pipes[i] = Fds.pipe(true);
+                int k = i;
+                loop.watchRead(pipes[i][0], (fd, rev) -> {
+                    seen.add(k);
+                    Fds.readNonBlocking(fd, new byte[8], 0, 8);
+                });
+            }
+            java.util.Random random = new java.util.Random(14);
+            java.util.Set<Integer> watched = new java.util.TreeSet<>();
+            for (int i = 0; i < n; i++) {
+                watched.add(i);
+            }
+            for (int round = 0; round < 30; round++) {
+                int victim = random.nextInt(n);
+                if (watched.remove(victim)) {
+                    loop.unwatch(pipes[victim][0]);
+                } else {
+                    int k = victim;
+                    loop.watchRead(pipes[victim][0], (fd, rev) -> {
+                        seen.add(k);
+                        Fds.readNonBlocking(fd, new byte[8], 0, 8);
+                    });
+                    watched.add(victim);
+                }
+                seen.clear();
+                for (int i = 0; i < n; i++) {
+                    Fds.writeQuietly(pipes[i][1], new byte[] {1});
+                }
+                loop.runOnce(1000);
+                assertThat(new java.util.TreeSet<>(seen)).isEqualTo(watched);
+                assertThat(seen).hasSameSizeAs(watched);
+                for (int i = 0; i < n; i++) {
+                    Fds.readNonBlocking(pipes[i][0], new byte[8], 0, 8);
+                    assertThat(loop.isWatched(pipes[i][0])).isEqualTo(watched.contains(i));
+                }
+            }
+            // a handler that unwatches itself: the last entry moves into its place and is still served
+            seen.clear();
+            int first = watched.iterator().next();
+            loop.watchRead(pipes[first][0], (fd, rev) -> {
+                seen.add(-1);
+                loop.unwatch(fd);
+            });
+            for (int i = 0; i < n; i++) {
+                Fds.writeQuietly(pipes[i][1], new byte[] {1});
+            }
+            loop.runOnce(1000);
+            watched.remove(first);
+            assertThat(seen).contains(-1).hasSize(watched.size() + 1);
+            assertThat(seen.stream().filter(x -> x >= 0).sorted().toList()).containsExactlyElementsOf(watched);
+        } finally {
+            for (int[] p : pipes) {
+                if (p != null) {
+                    Fds.closeQuietly(p[0]);
+                    Fds.closeQuietly(p[1]);
+                }
+            }
+        }
+    }
+
     /** One line per interval: the first occurrence is logged, the rest are counted for one summary. */
     @Test
     void aLogLimitLetsOneLineThroughPerIntervalAndSumsUpTheRest() {

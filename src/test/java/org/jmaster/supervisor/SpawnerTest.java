@@ -56,6 +56,41 @@ class SpawnerTest {
         }
     }
 
+    /**
+     * A service's plan is made once and kept (issue 14), but every child still gets its own
+     * GENERATION, and a child spawned after a channel restart (or a reload) gets the new channel:
+     * its frames arrive and it is not retiring.
+     */
+    @Test
+    void eachChildGetsItsOwnGenerationAndTheCurrentChannel() throws Exception {
+        try (Harness h = new Harness(dir, "", "127.0.0.1:PORT1 inet n - n - 5 fake mode=hold max_use=1 record=RECORD")) {
+            Service s = h.service("127.0.0.1:" + h.port(1));
+            List<Long> generations = new ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                if (round == 2) {
+                    h.master.restartChannel(s);
+                }
+                long before = s.spawns;
+                try (Socket c = h.connect(1)) {
+                    h.runUntil("a spawn", () -> s.spawns == before + 1);
+                    assertThat(h.readLine(c)).startsWith("hello");
+                    Child child = s.children().stream().max(java.util.Comparator.comparingLong(x -> x.generation))
+                            .orElseThrow();
+                    h.runUntil("TAKEN on the current channel", () -> !child.avail && child.everTaken);
+                    assertThat(child.channel).isSameAs(s.channel);
+                    generations.add(child.generation);
+                    JsonNode info = recordedOf(h, child.pid);
+                    assertThat(info.get("env").get("GENERATION").asText()).isEqualTo(Long.toOctalString(child.generation));
+                }
+            }
+            assertThat(generations).doesNotHaveDuplicates();
+        }
+    }
+
+    private static JsonNode recordedOf(Harness h, int pid) throws Exception {
+        return new ObjectMapper().readTree(h.record.resolve(pid + ".json").toFile());
+    }
+
     private static JsonNode recorded(Harness h) throws Exception {
         try (var files = Files.list(h.record)) {
             Path f = files.filter(p -> p.getFileName().toString().endsWith(".json")).findFirst().orElseThrow();

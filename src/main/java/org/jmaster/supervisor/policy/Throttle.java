@@ -34,6 +34,23 @@ public record Throttle(Phase phase, int streak, int level, long retryAtMillis, b
     /** A service that has not started a child yet. */
     public static final Throttle OPEN = new Throttle(Phase.OPEN, 0, 0, 0, false);
 
+    // equals and hashCode written out, with the record's meaning: the generated ones go through
+    // method handles, which the master's C1-only JIT never makes cheap, and every status frame asks
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof Throttle t && t.phase == phase && t.streak == streak && t.level == level
+                && t.retryAtMillis == retryAtMillis && t.trusted == trusted;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = phase.hashCode();
+        h = 31 * h + streak;
+        h = 31 * h + level;
+        h = 31 * h + Long.hashCode(retryAtMillis);
+        return 31 * h + Boolean.hashCode(trusted);
+    }
+
     public enum Phase {
         /** Spawning as the availability rule decides. */
         OPEN,
