@@ -412,6 +412,14 @@ public final class Main {
 
             @Override
             public void committed(long newPid) {
+                // before the new master hears "go": this one may exit at once (no child left), and
+                // whoever reads the pid file then must find the new master, not a pid that is gone
+                try {
+                    pidLock.writePid(newPid);
+                    dataLock.writePid(newPid);
+                } catch (NativeException e) {
+                    log.warn("upgrade: writing the new master's pid to the lock files: {}", e.getMessage());
+                }
                 control.handedOver();
                 if (metrics != null) {
                     metrics.handedOver();

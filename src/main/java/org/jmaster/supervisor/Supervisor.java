@@ -308,6 +308,8 @@ public final class Supervisor {
             Child c = children.get(pid);
             if (c != null) {
                 reaper.reap(c);
+            } else if (upgrade.reapIfOurs(pid)) {
+                continue;
             } else if (Processes.reapNoHang(pid)) {
                 log.debug("reaped orphan pid {}", pid);
                 seeingOff.remove(pid);

@@ -202,6 +202,20 @@ public final class Upgrade {
         return env;
     }
 
+    /**
+     * The orphan reaper found {@code pid} waitable: when it is the new master (or its check) this
+     * upgrade still watches, its exit is handled here, as its pidfd would have, and true; the
+     * reaper must not take its status first.
+     */
+    boolean reapIfOurs(int pid) {
+        Attempt a = attempt;
+        if (a == null || a.pid != pid || a.pidfd < 0) {
+            return false;
+        }
+        a.exited();
+        return true;
+    }
+
     /** One try: the new master (or, as PID 1, the check before the exec) and what watches it. */
     private final class Attempt {
         final Host host;
