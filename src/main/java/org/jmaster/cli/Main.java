@@ -123,7 +123,8 @@ public final class Main {
         MasterLog.setTag(MasterLog.masterTag(main.get("syslog_name")));
         Path pidFile = Path.of(main.get("queue_directory"), "pid", "master.pid");
         if (opts.test()) {
-            return !read.ok() || PidLock.isHeld(pidFile) ? 1 : 0;
+            return !read.ok() || OperatorCommands.controlSocketAccepts(main.get("master_control_socket"))
+                    || PidLock.isHeld(pidFile) ? 1 : 0;
         }
         if (opts.check() || opts.command().filter("check"::equals).isPresent()) {
             return CheckReport.print(System.out, validate(read));

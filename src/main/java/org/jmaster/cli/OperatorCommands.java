@@ -289,6 +289,24 @@ final class OperatorCommands {
                 .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     }
 
+    /**
+     * {@code -t}: whether a master accepts on the control socket at {@code path} (connect, then
+     * close without a request, which the master drops without a word). Needs no native code, where
+     * the lock file's {@code flock} binds jnr-ffi (~70 ms); false says nothing (no socket
+     * configured, not ours to reach, a master that is starting): then the lock decides.
+     */
+    static boolean controlSocketAccepts(String path) {
+        if (path == null || path.isEmpty()) {
+            return false;
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            connect(ch, UnixDomainSocketAddress.of(path));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     private String controlSocket() {
         return main.get("master_control_socket");
     }
