@@ -1,7 +1,6 @@
 package org.jmaster.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
@@ -27,8 +26,6 @@ import org.jmaster.conf.MainConfig;
  * goes to the terminal as {@link Terminal} has it.
  */
 final class ChangeCommands {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int CONNECT_TIMEOUT_MS = 5000;
     private static final int DEFAULT_CANARY_SECONDS = 10;
 
     private final MainConfig main;
@@ -175,7 +172,7 @@ final class ChangeCommands {
 
     private JsonNode status() {
         try {
-            return JSON.readTree(request("status", 10_000, null));
+            return OperatorCommands.Json.MAPPER.readTree(request("status", 10_000, null));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -219,7 +216,7 @@ final class ChangeCommands {
      */
     private String request(String command, long silenceMs, Consumer<String> lines) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            connect(ch, UnixDomainSocketAddress.of(controlSocket()));
+            OperatorCommands.connect(ch, UnixDomainSocketAddress.of(controlSocket()));
             ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
             ch.configureBlocking(false);
             StringBuilder text = new StringBuilder();
@@ -252,25 +249,6 @@ final class ChangeCommands {
                 }
             }
             return text.append(pending.toString(StandardCharsets.UTF_8)).toString();
-        }
-    }
-
-    /** A blocking connect that a watchdog ends after {@value #CONNECT_TIMEOUT_MS} ms (a full backlog). */
-    private static void connect(SocketChannel ch, UnixDomainSocketAddress address) throws IOException {
-        Thread watchdog = new Thread(() -> {
-            try {
-                Thread.sleep(CONNECT_TIMEOUT_MS);
-                ch.close();
-            } catch (InterruptedException | IOException e) {
-                // connected (or failed) in time
-            }
-        }, "jmaster-connect-timeout");
-        watchdog.setDaemon(true);
-        watchdog.start();
-        try {
-            ch.connect(address);
-        } finally {
-            watchdog.interrupt();
         }
     }
 

@@ -284,7 +284,7 @@ final class OperatorCommands {
     }
 
     /** Jackson's mapper, made when a command first reads an answer (not for {@code --json} or stop). */
-    private static final class Json {
+    static final class Json {
         static final ObjectMapper MAPPER = new ObjectMapper()
                 .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     }
@@ -343,7 +343,7 @@ final class OperatorCommands {
      * A blocking connect that a watchdog ends after {@value #CONNECT_TIMEOUT_MS} ms by closing the
      * channel (a unix connect blocks while the listener's backlog is full).
      */
-    private static void connect(SocketChannel ch, UnixDomainSocketAddress address) throws IOException {
+    static void connect(SocketChannel ch, UnixDomainSocketAddress address) throws IOException {
         Thread watchdog = new Thread(() -> {
             try {
                 Thread.sleep(CONNECT_TIMEOUT_MS);
