@@ -3,8 +3,11 @@ package org.jmaster.control;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import org.jmaster.nativ.Processes;
 import org.jmaster.nativ.PrivateListener;
 import org.jmaster.nativ.Signals;
@@ -116,6 +119,10 @@ public final class ControlServer {
                 return json(master.snapshot());
             case "children":
                 return json(master.snapshot().children());
+            case "status table":
+                return table(out -> StatusTable.print(out, master.snapshot(), System.currentTimeMillis()));
+            case "children table":
+                return table(out -> StatusTable.printChildren(out, master.snapshot().children()));
             case "metrics":
                 return Metrics.render(master.snapshot()).getBytes(StandardCharsets.UTF_8);
             case "abort":
@@ -130,6 +137,15 @@ public final class ControlServer {
             default:
                 return ("error: unknown command \"" + command + "\"\n").getBytes(StandardCharsets.UTF_8);
         }
+    }
+
+    /** A table as the command prints it (the master's wall clock for the throttle's time left). */
+    private static byte[] table(Consumer<PrintStream> print) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(buf, false, StandardCharsets.UTF_8)) {
+            print.accept(out);
+        }
+        return buf.toByteArray();
     }
 
     static byte[] json(Object value) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -60,8 +61,28 @@ class OperationsIT {
             String table = m.commandOutput();
             assertThat(table).contains("jmaster ", "pid " + m.pid(), "crashy", "exit status 1");
             assertThat(table).containsPattern(port + "\\s+inet\\s+3\\s+0/2");
+            // the master renders the tables itself (the command needs no JSON parser) and prints them as they come
+            String rendered = controlRequest(m.queue.resolve("pid/master.ctl"), "status table");
+            assertThat(rendered).startsWith("jmaster ").contains("pid " + m.pid(), "crashy")
+                    .containsPattern(port + "\\s+inet\\s+3\\s+0/2");
+            assertThat(table.lines().count()).isEqualTo(rendered.lines().count());
+            String children = controlRequest(m.queue.resolve("pid/master.ctl"), "children table");
+            assertThat(m.runCommand("-c", m.conf.toString(), "children")).isZero();
+            for (long pid : listed) {
+                assertThat(children).containsPattern("(?m)^\\s*" + pid + "\\s");
+                assertThat(m.commandOutput()).containsPattern("(?m)^\\s*" + pid + "\\s");
+            }
             a.close();
             b.close();
+        }
+    }
+
+    /** One request on the control socket (as root), the whole answer. */
+    private static String controlRequest(Path socket, String request) throws IOException {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(socket))) {
+            ch.write(java.nio.ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.US_ASCII)));
+            return new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 

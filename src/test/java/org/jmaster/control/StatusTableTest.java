@@ -1,4 +1,4 @@
-package org.jmaster.cli;
+package org.jmaster.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

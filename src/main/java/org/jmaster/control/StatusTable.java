@@ -1,16 +1,20 @@
-package org.jmaster.cli;
+package org.jmaster.control;
 
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.List;
 import org.jmaster.supervisor.Snapshot;
 
-/** The human tables of {@code status} and {@code children}. */
-final class StatusTable {
+/**
+ * The human tables of {@code status} and {@code children}: rendered by the master for the control
+ * socket's {@code status table} and {@code children table} (so the command on the terminal needs
+ * no JSON parser), and by the command from the JSON of a master that does not know those requests.
+ */
+public final class StatusTable {
     private StatusTable() {}
 
     /** The {@code status} table; {@code nowMillis} is the wall clock the throttle's time left is counted from. */
-    static void print(PrintStream out, Snapshot s, long nowMillis) {
+    public static void print(PrintStream out, Snapshot s, long nowMillis) {
         out.printf("jmaster %s, pid %d, up %s, generation %d, %d reload(s), %d spawn(s)%s%n", s.version(), s.pid(),
                 duration(s.uptimeSeconds()), s.generation(), s.reloads(), s.spawns(),
                 s.shuttingDown() ? ", shutting down" : "");
@@ -43,7 +47,7 @@ final class StatusTable {
         return v.probing() ? "probing" : "-";
     }
 
-    static void printChildren(PrintStream out, List<Snapshot.ChildView> children) {
+    public static void printChildren(PrintStream out, List<Snapshot.ChildView> children) {
         out.printf("%-8s %-22s %-9s %-6s %-10s %s%n", "pid", "service", "state", "uses", "age", "generation");
         for (Snapshot.ChildView c : children) {
             out.printf("%-8d %-22s %-9s %-6d %-10s %d%n", c.pid(), c.service(), c.state(), c.uses(),
