@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jmaster.nativ.Errno;
 import org.jmaster.nativ.Fds;
+import org.jmaster.nativ.Inodes;
 import org.jmaster.nativ.NativeException;
 import org.jmaster.nativ.SafeFiles;
 import org.jmaster.nativ.Users;
@@ -73,8 +74,8 @@ final class PidLock {
             throw new IOException("lock file " + file + ": not handed over by the previous master");
         }
         try {
-            org.jmaster.nativ.Inodes.Stat held = org.jmaster.nativ.Inodes.fstat(fd);
-            org.jmaster.nativ.Inodes.Stat there = org.jmaster.nativ.Inodes.lstat(file.toString());
+            Inodes.Stat held = Inodes.fstat(fd);
+            Inodes.Stat there = Inodes.lstat(file.toString());
             if (held.dev() != there.dev() || held.ino() != there.ino()) {
                 throw new IOException("lock file " + file + ": the previous master's lock is another file");
             }
@@ -89,23 +90,29 @@ final class PidLock {
         Fds.pwrite(fd, String.format("%32d\n", pid).getBytes(StandardCharsets.US_ASCII), 0);
     }
 
-    /** {@code -t}: true when another process holds the lock; a missing file means not running. */
+    /**
+     * {@code -t}: true when another process holds the lock; a missing file means not running. The
+     * file is opened read-only (enough for flock), never through a link at its last name, without
+     * waiting or becoming a terminal, and must be a regular file: anything else counts as held.
+     */
     static boolean isHeld(Path file) {
         if (!Files.exists(file)) {
             return false;
         }
         int fd;
         try {
-            fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_NOFOLLOW, 0);
+            fd = Fds.open(file.toString(), Fds.O_RDONLY | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_NOCTTY, 0);
         } catch (NativeException e) {
             return true; // Postfix: any failure before the lock test is a non-zero exit
         }
         try {
-            if (!Fds.flock(fd, Fds.LOCK_EX | Fds.LOCK_NB)) {
+            if (!Inodes.fstat(fd).isRegular() || !Fds.flock(fd, Fds.LOCK_EX | Fds.LOCK_NB)) {
                 return true;
             }
             Fds.flock(fd, Fds.LOCK_UN);
             return false;
+        } catch (NativeException e) {
+            return true;
         } finally {
             Fds.closeQuietly(fd);
         }
