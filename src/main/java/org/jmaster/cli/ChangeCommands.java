@@ -32,11 +32,14 @@ final class ChangeCommands {
     private final Path pidFile;
     private final Supplier<Validation.Result> validate;
     private final PrintStream out = System.out;
+    /** The commands' common ground: the control socket's path and what to say when it is down. */
+    private final OperatorCommands operator;
 
     ChangeCommands(MainConfig main, Path pidFile, Supplier<Validation.Result> validate) {
         this.main = main;
         this.pidFile = pidFile;
         this.validate = validate;
+        this.operator = new OperatorCommands(main, pidFile, validate);
     }
 
     /** Whether these commands handle what {@code opts} asks for. */
@@ -59,14 +62,15 @@ final class ChangeCommands {
     private int upgrade() {
         JsonNode before = status();
         if (before == null) {
-            return notRunning();
+            Terminal.say("jmaster is not running");
+            return 1;
         }
         long timeoutMs = seconds("master_upgrade_timeout", 60) * 1000 + 15_000;
         String reply;
         try {
             reply = request("upgrade", timeoutMs, null);
         } catch (IOException e) {
-            Terminal.error("control socket " + controlSocket() + ": " + e.getMessage());
+            Terminal.error("control socket " + operator.controlSocket() + ": " + e.getMessage());
             return 1;
         }
         if (!reply.startsWith("ok ")) {
@@ -107,7 +111,7 @@ final class ChangeCommands {
         try {
             reply = request("reload canary=" + window, window * 1000 + 30_000, null);
         } catch (IOException e) {
-            return controlSocketDown(e);
+            return operator.controlSocketDown(e);
         }
         if (reply.startsWith("ok ")) {
             out.println("reloaded jmaster: " + reply.substring(3).strip());
@@ -141,19 +145,19 @@ final class ChangeCommands {
                 return 1;
             }
         } catch (IOException e) {
-            return controlSocketDown(e);
+            return operator.controlSocketDown(e);
         }
         // a follower goes on with the master that took over
         while (opts.follow() && handedOver[0]) {
             handedOver[0] = false;
             if (!awaitControlSocket(60_000)) {
-                Terminal.error("the master that took over does not answer on " + controlSocket());
+                Terminal.error("the master that took over does not answer on " + operator.controlSocket());
                 return 1;
             }
             try {
                 request(req.toString(), 0, print);
             } catch (IOException e) {
-                return controlSocketDown(e);
+                return operator.controlSocketDown(e);
             }
         }
         return 0;
@@ -178,20 +182,6 @@ final class ChangeCommands {
         }
     }
 
-    private int controlSocketDown(IOException e) {
-        if (!PidLock.isHeld(pidFile)) {
-            return notRunning();
-        }
-        Terminal.error("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
-                + controlSocket() + " does not answer: " + e.getMessage());
-        return 1;
-    }
-
-    private int notRunning() {
-        Terminal.say("jmaster is not running");
-        return 1;
-    }
-
     private static String stripError(String reply) {
         String r = reply.strip();
         return r.startsWith("error: ") ? r.substring(7) : r;
@@ -205,10 +195,6 @@ final class ChangeCommands {
         }
     }
 
-    private String controlSocket() {
-        return main.get("master_control_socket");
-    }
-
     /**
      * Sends {@code command} and reads until the master closes the connection, or {@code silenceMs}
      * pass without a byte (0: no limit). With {@code lines}, each complete line goes there as it
@@ -216,7 +202,7 @@ final class ChangeCommands {
      */
     private String request(String command, long silenceMs, Consumer<String> lines) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            OperatorCommands.connect(ch, UnixDomainSocketAddress.of(controlSocket()));
+            OperatorCommands.connect(ch, UnixDomainSocketAddress.of(operator.controlSocket()));
             ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
             ch.configureBlocking(false);
             StringBuilder text = new StringBuilder();

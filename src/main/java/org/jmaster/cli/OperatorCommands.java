@@ -85,13 +85,7 @@ final class OperatorCommands {
                 return 0;
             }
         } catch (IOException e) {
-            if (!PidLock.isHeld(pidFile)) {
-                Terminal.say("jmaster is not running");
-                return 1;
-            }
-            Terminal.error("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
-                    + controlSocket() + " does not answer: " + reason(e));
-            return 1;
+            return controlSocketDown(e);
         }
         if (json) {
             out.print(reply);
@@ -242,6 +236,20 @@ final class OperatorCommands {
         return 1;
     }
 
+    /**
+     * The control socket did not answer: the lock says whether a master runs at all; exit status 1
+     * either way, with what the terminal is to know.
+     */
+    int controlSocketDown(IOException e) {
+        if (!PidLock.isHeld(pidFile)) {
+            Terminal.say("jmaster is not running");
+            return 1;
+        }
+        Terminal.error("jmaster is running (pid " + PidLock.recordedPid(pidFile) + ") but its control socket "
+                + controlSocket() + " does not answer: " + reason(e));
+        return 1;
+    }
+
     private long runningPid() {
         if (!PidLock.isHeld(pidFile)) {
             Terminal.say("jmaster is not running");
@@ -317,7 +325,7 @@ final class OperatorCommands {
         }
     }
 
-    private String controlSocket() {
+    String controlSocket() {
         return main.get("master_control_socket");
     }
 
