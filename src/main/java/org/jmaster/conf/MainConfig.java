@@ -71,16 +71,11 @@ public final class MainConfig {
      * {@code mail_version}).
      */
     public static MainConfig load(Path configDir, Map<String, String> compiledDefaults) throws ConfigException {
-        Path file = configDir.resolve(FILE_NAME);
-        String text;
-        try {
-            text = readText(file, MAIN_CF_SIZE_LIMIT, "the limit for main.cf");
-        } catch (NoSuchFileException e) {
-            text = "";
-        } catch (IOException e) {
-            throw new ConfigException(ConfigError.ofFile(file, "cannot open file: " + reason(e)));
+        Read read = read(configDir, compiledDefaults);
+        if (!read.ok()) {
+            throw new ConfigException(read.errors());
         }
-        return parse(file, text, configDir, compiledDefaults);
+        return read.config();
     }
 
     /**
