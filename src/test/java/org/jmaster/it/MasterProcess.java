@@ -233,6 +233,14 @@ final class MasterProcess implements AutoCloseable {
         stopDetachedDaemon();
     }
 
+    /** Skips a test that runs the master in a PID namespace of its own: that needs root and util-linux's unshare. */
+    static void assumePidNamespaces() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
+                "skipped: a PID namespace needs root");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")),
+                "skipped: util-linux unshare missing");
+    }
+
     /**
      * A test that started a detached master (no -d) and failed before stopping it would leave the
      * daemon running: the one named by this configuration's pid file goes too.

@@ -21,7 +21,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.TestNative;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -228,9 +227,7 @@ class OperationsIT {
 
     @Test
     void initModeAsPid1InAPidNamespace() throws Exception {
-        Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
-                "skipped: a PID namespace needs root");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")), "skipped: util-linux unshare missing");
+        MasterProcess.assumePidNamespaces();
         int port = MasterProcess.freePort();
         Path pidFile = tmp.resolve("orphan.pid");
         try (MasterProcess m = new MasterProcess(tmp)) {

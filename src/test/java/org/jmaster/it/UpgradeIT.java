@@ -32,7 +32,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.jmaster.nativ.Fds;
 import org.jmaster.nativ.TestNative;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -358,9 +357,7 @@ class UpgradeIT {
 
     @Test
     void asPid1TheMasterReExecutesItselfInPlace() throws Exception {
-        Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
-                "skipped: a PID namespace needs root");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")), "skipped: util-linux unshare missing");
+        MasterProcess.assumePidNamespaces();
         int port = MasterProcess.freePort();
         Path maillog = tmp.resolve("maillog");
         try (MasterProcess m = new MasterProcess(tmp.resolve("m"))) {
